@@ -1,0 +1,90 @@
+// Loads Envoy/xDS message types at run time from the .proto files a registry package ships
+// (@grpc/grpc-js-xds/deps); nothing here is hand-written protobuf.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+
+const require = createRequire(import.meta.url);
+
+/** The .proto files (relative to the include dirs) that the mesh encodes and decodes. */
+export const PROTO_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/service/discovery/v3/discovery.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/config/core/v3/base.proto',
+  'envoy/config/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/filters/http/fault/v3/fault.proto',
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+  'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
+  'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
+  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/load_balancing_policies/round_robin/v3/round_robin.proto',
+  'envoy/extensions/load_balancing_policies/least_request/v3/least_request.proto',
+  'envoy/extensions/load_balancing_policies/random/v3/random.proto',
+  'envoy/extensions/load_balancing_policies/ring_hash/v3/ring_hash.proto',
+  'envoy/extensions/load_balancing_policies/maglev/v3/maglev.proto',
+  'envoy/extensions/load_balancing_policies/wrr_locality/v3/wrr_locality.proto',
+  'envoy/extensions/load_balancing_policies/pick_first/v3/pick_first.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/admin/v3/config_dump.proto',
+  'google/protobuf/struct.proto',
+  'google/protobuf/wrappers.proto',
+  'google/protobuf/duration.proto',
+  'google/protobuf/any.proto',
+  'google/protobuf/empty.proto',
+  'google/rpc/status.proto',
+];
+
+/** Include directories inside the registry package that ships the protos. */
+export function protoIncludeDirs(): string[] {
+  const pkg = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
+  const deps = join(pkg, 'deps');
+  const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+  return [
+    join(deps, 'envoy-api'),
+    join(deps, 'xds'),
+    join(deps, 'googleapis'),
+    join(deps, 'protoc-gen-validate'),
+    join(protobufjsDir),
+  ];
+}
+
+let cached: protobuf.Root | undefined;
+
+/** The shared protobufjs Root with every mesh message type; field names keep their proto (snake_case) spelling. */
+export function protoRoot(): protobuf.Root {
+  if (cached) return cached;
+  const includes = protoIncludeDirs();
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin: string, target: string): string => {
+    for (const dir of includes) {
+      const p = join(dir, target);
+      if (existsSync(p)) return p;
+    }
+    return target;
+  };
+  root.loadSync(PROTO_FILES, { keepCase: true });
+  root.resolveAll();
+  cached = root;
+  return root;
+}
+
+/** Looks up a message type by its full name (no leading dot) or type URL. */
+export function messageType(nameOrUrl: string): protobuf.Type {
+  const name = nameOrUrl.slice(nameOrUrl.lastIndexOf('/') + 1);
+  return protoRoot().lookupType(name);
+}
