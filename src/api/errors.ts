@@ -1,0 +1,53 @@
+// Validation errors with file, resource and field path, a collector that builds paths, and the one-line formatter.
+
+export interface ValidationError {
+  file?: string;
+  /** 0-based index of the YAML document in the file. */
+  index?: number;
+  /** 1-based line in the file (YAML syntax errors, and resources whose document start is known). */
+  line?: number;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  /** Field path inside the resource, e.g. `spec.http[0].timeout`; empty for document-level errors. */
+  path: string;
+  message: string;
+}
+
+/**
+ * `samples/bad.yaml: VirtualService default/reviews: spec.http[0].route[1].weight: weights must sum to 100, got 90`.
+ * Document-level errors without a resource name show the line (`bad.yaml:12: ...`) or the document index.
+ */
+export function formatError(e: ValidationError): string {
+  const parts: string[] = [];
+  if (e.file !== undefined) {
+    if (e.line !== undefined && e.name === undefined) parts.push(`${e.file}:${e.line}`);
+    else if (e.index !== undefined && e.name === undefined) parts.push(`${e.file}[document ${e.index}]`);
+    else parts.push(e.file);
+  }
+  if (e.kind !== undefined || e.name !== undefined) {
+    const id = e.name === undefined ? '' : e.namespace === undefined ? e.name : `${e.namespace}/${e.name}`;
+    parts.push([e.kind, id].filter((s) => s).join(' '));
+  }
+  if (e.path) parts.push(e.path);
+  parts.push(e.message);
+  return parts.join(': ');
+}
+
+/** `base.field`, `base[3]`, `base["a.b"]` for map keys that are not identifiers. */
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return base ? `${base}.${key}` : key;
+  return `${base}[${JSON.stringify(key)}]`;
+}
+
+/** Collects `{path, message}` pairs; validators call `add` for every problem and never throw. */
+export class ErrorList {
+  readonly items: { path: string; message: string }[] = [];
+  add(path: string, message: string): void {
+    this.items.push({ path, message });
+  }
+  get length(): number {
+    return this.items.length;
+  }
+}
