@@ -23,7 +23,7 @@ export function parseDuration(s: string): number | undefined {
     const m = GO_PART.exec(s);
     if (!m) return undefined;
     const n = Number(m[1]);
-    const unit = UNIT_MS[m[2] as string];
+    const unit = UNIT_MS[m[2]];
     if (!Number.isFinite(n) || unit === undefined) return undefined;
     total += n * unit;
   }

@@ -15,18 +15,20 @@ export interface ValidationError {
 }
 
 /**
- * `samples/bad.yaml: VirtualService default/reviews: spec.http[0].route[1].weight: weights must sum to 100, got 90`.
- * Document-level errors without a resource name show the line (`bad.yaml:12: ...`) or the document index.
+ * One line per error: `file[:line]: Kind namespace/name: path: message`, e.g.
+ * `samples/bad.yaml:14: VirtualService default/reviews: spec.http[0].route: weights must sum to 100, got 90`.
+ * Parts that are unknown are left out (a YAML syntax error has no resource, a run-time resource no file).
  */
 export function formatError(e: ValidationError): string {
   const parts: string[] = [];
   if (e.file !== undefined) {
-    if (e.line !== undefined && e.name === undefined) parts.push(`${e.file}:${e.line}`);
+    if (e.line !== undefined) parts.push(`${e.file}:${e.line}`);
     else if (e.index !== undefined && e.name === undefined) parts.push(`${e.file}[document ${e.index}]`);
     else parts.push(e.file);
   }
   if (e.kind !== undefined || e.name !== undefined) {
-    const id = e.name === undefined ? '' : e.namespace === undefined ? e.name : `${e.namespace}/${e.name}`;
+    const name = e.name === undefined ? undefined : e.name === '' ? '<unnamed>' : e.name;
+    const id = name === undefined ? '' : e.namespace === undefined ? name : `${e.namespace}/${name}`;
     parts.push([e.kind, id].filter((s) => s).join(' '));
   }
   if (e.path) parts.push(e.path);
@@ -41,11 +43,28 @@ export function joinPath(base: string, key: string | number): string {
   return `${base}[${JSON.stringify(key)}]`;
 }
 
-/** Collects `{path, message}` pairs; validators call `add` for every problem and never throw. */
+/** `base.rel` for a literal relative path such as `port.number` (use joinPath for map keys and indexes). */
+export function sub(base: string, rel: string): string {
+  return base ? `${base}.${rel}` : rel;
+}
+
+export interface PathMessage {
+  path: string;
+  message: string;
+}
+
+/**
+ * Collects `{path, message}` pairs; validators call `add` for every problem and never throw. Warnings (`warn`) are
+ * what Istio accepts but flags (deprecated fields, likely mistakes): they never reject a resource.
+ */
 export class ErrorList {
-  readonly items: { path: string; message: string }[] = [];
+  readonly items: PathMessage[] = [];
+  readonly warnings: PathMessage[] = [];
   add(path: string, message: string): void {
     this.items.push({ path, message });
+  }
+  warn(path: string, message: string): void {
+    this.warnings.push({ path, message });
   }
   get length(): number {
     return this.items.length;

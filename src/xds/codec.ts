@@ -21,7 +21,7 @@ export function pack(typeUrl: string, obj: object): AnyMessage {
 /** Decodes bytes of `typeUrl` into a plain object with proto field names, enums as strings, Any expanded. */
 export function decodeToObject(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
   const t = messageType(typeUrl);
-  return t.toObject(t.decode(bytes), JSON_VIEW) as Record<string, unknown>;
+  return t.toObject(t.decode(bytes), JSON_VIEW);
 }
 
 export const JSON_VIEW: protobuf.IConversionOptions = { json: true, enums: String, longs: String, bytes: String, defaults: false };

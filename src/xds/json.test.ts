@@ -21,7 +21,7 @@ test('converts camelCase keys, durations, wrappers and nested Any', () => {
   assert.deepEqual(errors, []);
   assert.deepEqual(out.connect_timeout, { seconds: 0, nanos: 250_000_000 });
   assert.deepEqual(out.per_connection_buffer_limit_bytes, { value: 32768 });
-  const opts = (out.typed_extension_protocol_options as Record<string, Record<string, unknown>>)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']!;
+  const opts = (out.typed_extension_protocol_options as Record<string, Record<string, unknown>>)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
   assert.deepEqual(opts.common_http_protocol_options, { idle_timeout: { seconds: 0, nanos: 100_000_000 } });
   assert.deepEqual(unknownFields(TypeUrl.Cluster, out), []);
 });

@@ -20,7 +20,7 @@ export function parseJsonDuration(s: string): { seconds: number; nanos: number }
   const m = /^(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(s.trim());
   if (!m) return undefined;
   const mult: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-  const total = Number(m[1]) * mult[m[2] as string]!;
+  const total = Number(m[1]) * mult[m[2]];
   const seconds = Math.trunc(total);
   return { seconds, nanos: Math.round((total - seconds) * 1e9) };
 }

@@ -131,6 +131,11 @@ export function checkValue(value: unknown, schema: Schema, path: string, errs: E
       }
       for (const [k, field] of Object.entries(schema.fields)) {
         if (field.required && (value[k] === undefined || value[k] === null)) errs.add(joinPath(path, k), 'required field is missing');
+        else if (field.deprecated && value[k] !== undefined && value[k] !== null) errs.warn(joinPath(path, k), `${k} is deprecated`);
+      }
+      for (const group of schema.oneofs ?? []) {
+        const set = group.filter((k) => value[k] !== undefined && value[k] !== null);
+        if (set.length > 1) errs.add(path, `only one of ${group.join(', ')} may be set, got ${set.join(' and ')}`);
       }
       return out;
     }

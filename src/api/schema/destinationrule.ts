@@ -15,7 +15,7 @@ const consistentHash = msg('ConsistentHashLB', {
   ringHash: msg('RingHash', { minimumRingSize: uint }),
   maglev: msg('MagLev', { tableSize: uint }),
   minimumRingSize: deprecated(uint),
-});
+}, [['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'], ['ringHash', 'maglev']]);
 
 const localityLbSetting = msg('LocalityLoadBalancerSetting', {
   distribute: list(msg('Distribute', { from: str, to: map(uint) })),
@@ -30,7 +30,7 @@ export const loadBalancer = msg('LoadBalancerSettings', {
   localityLbSetting,
   warmupDurationSecs: dur,
   warmup: msg('WarmupConfiguration', { duration: required(dur), minimumPercent: num, aggression: num }),
-});
+}, [['simple', 'consistentHash']]);
 
 export const connectionPool = msg('ConnectionPoolSettings', {
   tcp: msg('TCPSettings', {

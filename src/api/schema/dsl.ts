@@ -8,7 +8,13 @@ export type Schema =
   | { readonly t: 'duration' }
   | { readonly t: 'list'; readonly of: Schema }
   | { readonly t: 'map'; readonly of: Schema }
-  | { readonly t: 'msg'; readonly name: string; readonly fields: Readonly<Record<string, Field>> }
+  | {
+      readonly t: 'msg';
+      readonly name: string;
+      readonly fields: Readonly<Record<string, Field>>;
+      /** Groups of fields of which at most one may be set (protobuf oneofs). */
+      readonly oneofs?: readonly (readonly string[])[];
+    }
   /** A google.protobuf.Struct / free-form JSON value (EnvoyFilter patch values). */
   | { readonly t: 'struct' }
   /** A message defined later (for recursive or forward references). */
@@ -47,10 +53,10 @@ export function list(of: Schema): Schema {
 export function map(of: Schema): Schema {
   return { t: 'map', of };
 }
-export function msg(name: string, fields: Record<string, FieldSpec>): Schema {
+export function msg(name: string, fields: Record<string, FieldSpec>, oneofs?: readonly (readonly string[])[]): Schema {
   const out: Record<string, Field> = {};
   for (const [k, v] of Object.entries(fields)) out[k] = isField(v) ? v : { schema: v };
-  return { t: 'msg', name, fields: out };
+  return oneofs ? { t: 'msg', name, fields: out, oneofs } : { t: 'msg', name, fields: out };
 }
 export function ref(get: () => Schema): Schema {
   return { t: 'ref', get };
@@ -64,7 +70,7 @@ export function deprecated(schema: Schema): Field {
 
 /** Common shapes shared by several kinds. */
 export const labels = map(str);
-export const stringMatch = msg('StringMatch', { exact: str, prefix: str, regex: str });
+export const stringMatch = msg('StringMatch', { exact: str, prefix: str, regex: str }, [['exact', 'prefix', 'regex']]);
 /** networking.istio.io WorkloadSelector (Sidecar, EnvoyFilter, ServiceEntry, DestinationRule). */
 export const networkingSelector = msg('WorkloadSelector', { labels });
 /** istio.type.v1beta1.WorkloadSelector (security and telemetry kinds). */

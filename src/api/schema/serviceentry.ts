@@ -42,7 +42,7 @@ const probe = msg('ReadinessProbe', {
   tcpSocket: msg('TCPHealthCheckConfig', { host: str, port: required(port) }),
   exec: msg('ExecHealthCheckConfig', { command: list(str) }),
   grpc: msg('GrpcHealthCheckConfig', { port: required(port), service: str }),
-});
+}, [['httpGet', 'tcpSocket', 'exec', 'grpc']]);
 
 export const workloadGroupSchema = msg('WorkloadGroup', {
   metadata: msg('ObjectMeta', { labels, annotations: map(str) }),

@@ -35,11 +35,11 @@ const httpRedirect = msg('HTTPRedirect', {
   derivePort: oneOfStr('FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'),
   scheme: str,
   redirectCode: uint,
-});
+}, [['port', 'derivePort']]);
 
 const httpDirectResponse = msg('HTTPDirectResponse', {
   status: required(uint),
-  body: msg('HTTPBody', { string: str, bytes: str }),
+  body: msg('HTTPBody', { string: str, bytes: str }, [['string', 'bytes']]),
 });
 
 const delegate = msg('Delegate', { name: str, namespace: str });
@@ -75,14 +75,14 @@ const faultDelay = msg('Delay', {
   exponentialDelay: dur,
   percentage: percent,
   percent: deprecated(int),
-});
+}, [['fixedDelay', 'exponentialDelay']]);
 
 const faultAbort = msg('Abort', {
   httpStatus: int,
   grpcStatus: str,
   http2Error: str,
   percentage: percent,
-});
+}, [['httpStatus', 'grpcStatus', 'http2Error']]);
 
 const httpMirrorPolicy = msg('HTTPMirrorPolicy', { destination: required(destination), percentage: percent });
 

@@ -31,7 +31,12 @@ export interface Rejection {
 export interface SourceUpdate {
   /** The valid configs the source now holds (document order). */
   configs: readonly Config[];
-  /** Errors found in the source; those naming a resource reject that resource alone (its last valid version is kept). */
+  /** Resources that parsed but failed validation: rejected alone, their last valid version (if any) is kept. */
+  rejected?: readonly Config[];
+  /**
+   * Errors found in the source. Those naming kind, namespace and name reject that resource alone; any other error
+   * (YAML syntax, broken envelope) means part of the source is unreadable, so nothing it held before is deleted.
+   */
   errors?: readonly ValidationError[];
 }
 
@@ -45,10 +50,9 @@ interface Effective {
   source: string;
 }
 
-/** Istio's defaulting: a resource without namespace lives in `default`. */
 function errorKey(e: ValidationError): string | undefined {
-  if (!e.kind || !e.name) return undefined;
-  return `${e.kind}/${e.namespace || 'default'}/${e.name}`;
+  if (!e.kind || !e.name || !e.namespace) return undefined;
+  return `${e.kind}/${e.namespace}/${e.name}`;
 }
 
 function sameContent(a: Config, b: Config): boolean {
@@ -123,6 +127,7 @@ export class ConfigStore {
     const next = new Map<string, Config>();
     const invalid = new Map<string, string[]>();
     const unattributed: string[] = [];
+    for (const c of update.rejected ?? []) invalid.set(configKey(c.meta), []);
     for (const e of update.errors ?? []) {
       const k = errorKey(e);
       if (k === undefined) unattributed.push(formatError(e));
@@ -144,7 +149,7 @@ export class ConfigStore {
     for (const [k, errs] of invalid) {
       const old = prev.get(k);
       if (old && !next.has(k)) next.set(k, old);
-      this.reject({ source, key: k, reason: 'invalid', errors: errs, keptPrevious: old !== undefined });
+      this.reject({ source, key: k, reason: 'invalid', errors: errs.length > 0 ? errs : ['invalid'], keptPrevious: old !== undefined });
     }
     if (unattributed.length > 0) {
       // Part of the source could not be read (e.g. a YAML syntax error): never delete what may still be in it.
@@ -193,14 +198,17 @@ export class ConfigStore {
           winner = { config: c, source: src };
         } else losers.push(src);
       }
-      if (winner && losers.includes(changedSource)) {
-        this.reject({
-          source: changedSource,
-          key: k,
-          reason: 'duplicate',
-          errors: [`${k} is also defined in ${winner.source}, which wins`],
-          keptPrevious: true,
-        });
+      // Report a duplicate when the source being applied is involved (as winner or loser).
+      if (winner && (losers.includes(changedSource) || (winner.source === changedSource && losers.length > 0))) {
+        for (const loser of losers.includes(changedSource) ? [changedSource] : losers) {
+          this.reject({
+            source: loser,
+            key: k,
+            reason: 'duplicate',
+            errors: [`${k} is also defined in ${winner.source}, which wins`],
+            keptPrevious: true,
+          });
+        }
       }
       const cur = this.effective.get(k);
       if (!winner) {

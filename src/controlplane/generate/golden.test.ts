@@ -13,7 +13,7 @@ void test('golden text is sorted by name, keys sorted, wire view', () => {
   );
   const parsed = JSON.parse(text) as { name: string }[];
   assert.deepEqual(parsed.map((r) => r.name), ['a', 'b']);
-  assert.match(text, /"seconds": "1"/);
+  assert.match(text, /"connect_timeout": "1s"/);
   assert.deepEqual(Object.keys(parsed[0]), ['@type', 'eds_cluster_config', 'name', 'type']);
 });
 
@@ -32,4 +32,13 @@ void test('first difference shows context and both sides', () => {
   assert.match(d, /\+ X/);
   assert.equal(firstDifference('same', 'same'), '');
   assert.deepEqual(sortKeys({ b: 1, a: [{ d: 1, c: 2 }] }), { a: [{ c: 2, d: 1 }], b: 1 });
+});
+
+void test('proto3-JSON view: durations, wrappers, structs', () => {
+  const text = goldenText(
+    [{ name: 'c', resource: { name: 'c', connect_timeout: { seconds: 0, nanos: 250_000_000 }, max_requests_per_connection: { value: 3 }, metadata: { filter_metadata: { istio: { fields: { a: { stringValue: 'b' } } } } } } }],
+    TypeUrl.Cluster,
+  );
+  const [c] = JSON.parse(text) as Record<string, unknown>[];
+  assert.deepEqual(c, { '@type': TypeUrl.Cluster, connect_timeout: '0.250s', max_requests_per_connection: 3, metadata: { filter_metadata: { istio: { a: 'b' } } }, name: 'c' });
 });

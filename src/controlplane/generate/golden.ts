@@ -1,11 +1,13 @@
 // Golden-file assertions for generated xDS: resources are checked for unknown fields, encoded, decoded back (the wire
-// view), sorted by name with sorted keys, and compared to src/controlplane/generate/testdata/<name>.golden.json.
+// view, shown proto3-JSON style like Envoy's config_dump), sorted by name with sorted keys, and compared to src/controlplane/generate/testdata/<name>.golden.json.
 // REFRESH_GOLDEN=1 rewrites the files instead of comparing (as Istio's golden tests do with REFRESH_GOLDEN=true).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode, unknownFields, wireView } from '../../xds/codec.js';
+import protobuf from 'protobufjs';
+import { encode, fromStruct, unknownFields, wireView } from '../../xds/codec.js';
+import { messageType } from '../../xds/proto.js';
 import type { Resource } from './types.js';
 
 /** Directory holding the golden files. */
@@ -20,6 +22,53 @@ export function sortKeys(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+const WRAPPERS = new Set([
+  'google.protobuf.DoubleValue', 'google.protobuf.FloatValue', 'google.protobuf.Int64Value', 'google.protobuf.UInt64Value',
+  'google.protobuf.Int32Value', 'google.protobuf.UInt32Value', 'google.protobuf.BoolValue', 'google.protobuf.StringValue',
+  'google.protobuf.BytesValue',
+]);
+
+/**
+ * Rewrites a decoded (wire view) message into proto3-JSON style, as Envoy's config_dump shows it: Durations as "1.5s",
+ * wrapper types as bare values, Struct as plain JSON. Field names stay snake_case.
+ */
+export function protoJsonView(type: protobuf.Type, v: unknown): unknown {
+  const full = type.fullName.slice(1);
+  if (v === null || typeof v !== 'object') return v;
+  const rec = v as Record<string, unknown>;
+  if (full === 'google.protobuf.Duration') {
+    // proto3 JSON: 0, 3, 6 or 9 fractional digits.
+    const secs = typeof rec.seconds === 'string' || typeof rec.seconds === 'number' ? rec.seconds : 0;
+    const ns = BigInt(secs) * 1_000_000_000n + BigInt(Number(rec.nanos ?? 0));
+    const neg = ns < 0n;
+    const abs = neg ? -ns : ns;
+    let frac = (abs % 1_000_000_000n).toString().padStart(9, '0');
+    frac = frac === '000000000' ? '' : frac.endsWith('000000') ? frac.slice(0, 3) : frac.endsWith('000') ? frac.slice(0, 6) : frac;
+    return `${neg ? '-' : ''}${abs / 1_000_000_000n}${frac ? '.' + frac : ''}s`;
+  }
+  if (WRAPPERS.has(full)) return rec.value ?? (full === 'google.protobuf.BoolValue' ? false : 0);
+  if (full === 'google.protobuf.Struct') return fromStruct(rec);
+  if (full === 'google.protobuf.Any' && typeof rec['@type'] === 'string') {
+    const { ['@type']: url, ...rest } = rec;
+    return { '@type': url, ...(protoJsonView(messageType(url), rest) as object) };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(rec)) {
+    const f = type.fields[k];
+    if (!f) {
+      out[k] = val;
+      continue;
+    }
+    f.resolve();
+    const rt = f.resolvedType;
+    if (!(rt instanceof protobuf.Type) || val === null || val === undefined) out[k] = val;
+    else if (f.map) out[k] = Object.fromEntries(Object.entries(val as Record<string, unknown>).map(([mk, mv]) => [mk, protoJsonView(rt, mv)]));
+    else if (f.repeated && Array.isArray(val)) out[k] = val.map((item) => protoJsonView(rt, item));
+    else out[k] = protoJsonView(rt, val);
+  }
+  return out;
 }
 
 /**
@@ -41,7 +90,8 @@ export function goldenText(resources: readonly Resource[], typeUrl: string): str
   }
   if (problems.length > 0) assert.fail(`invalid ${typeUrl} resources:\n  ${problems.join('\n  ')}`);
   const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const view = sorted.map((r) => sortKeys(wireView(typeUrl, r.resource)));
+  const type = messageType(typeUrl);
+  const view = sorted.map((r) => sortKeys(protoJsonView(type, wireView(typeUrl, r.resource))));
   return JSON.stringify(view, null, 2) + '\n';
 }
 

@@ -14,7 +14,7 @@ function ok(r: Proxy | { error: string }): Proxy {
 /** Round-trips a Node through protobuf the way the server decodes requests. */
 function wireNode(node: Record<string, unknown>): Record<string, unknown> {
   const t = messageType('envoy.config.core.v3.Node');
-  return t.toObject(t.decode(t.encode(t.fromObject(node)).finish()), { longs: String, enums: String, defaults: false }) as Record<string, unknown>;
+  return t.toObject(t.decode(t.encode(t.fromObject(node)).finish()), { longs: String, enums: String, defaults: false });
 }
 
 test('sidecar node id and metadata become a Proxy', () => {

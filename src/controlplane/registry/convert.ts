@@ -105,10 +105,11 @@ function endpointFrom(
 /**
  * Endpoints of one ServiceEntry's services: its inline endpoints, or the WorkloadEntries (same namespace) its
  * workloadSelector picks, or — for DNS resolution without either — the hosts themselves (resolved by the proxy).
- * The result is the same for every host of the entry (Istio gives each host the same instances).
+ * Keyed by service hostname; every host of the entry gets the same instances (as in Istio).
  */
-export function serviceEntryEndpoints(cfg: Config<ServiceEntry>, ports: readonly ServicePort[], workloads: Iterable<WorkloadInstance>): Map<string, Endpoint[]> {
+export function serviceEntryEndpoints(cfg: Config<ServiceEntry>, services: readonly Service[], workloads: Iterable<WorkloadInstance>): Map<string, Endpoint[]> {
   const se = cfg.spec;
+  const ports = services[0]?.ports ?? [];
   const ns = cfg.meta.namespace;
   const shared: Endpoint[] = [];
   if (se.workloadSelector) {
@@ -128,31 +129,21 @@ export function serviceEntryEndpoints(cfg: Config<ServiceEntry>, ports: readonly
         weight: ep.weight && ep.weight > 0 ? ep.weight : 1,
         ...(ep.ports ? { ports: ep.ports } : {}),
       };
-      for (const sp of ports) {
-        // An inline endpoint that names ports only serves those (Istio skips service ports it does not list).
-        if (ep.ports && Object.keys(ep.ports).length > 0 && ep.ports[sp.name] === undefined) continue;
-        shared.push(endpointFrom(base, sp, ns, `${cfg.meta.name}[${i}]`));
-      }
+      for (const sp of ports) shared.push(endpointFrom(base, sp, ns, `${cfg.meta.name}[${i}]`));
     });
   }
   const out = new Map<string, Endpoint[]>();
   const dnsHosts = !se.workloadSelector && (!se.endpoints || se.endpoints.length === 0) && (se.resolution === 'DNS' || se.resolution === 'DNS_ROUND_ROBIN');
-  for (const svc of servicesHosts(cfg)) {
-    if (dnsHosts) {
-      if (svc.startsWith('*')) {
-        out.set(svc, []);
-        continue;
-      }
-      const eps = ports.map((sp) =>
-        endpointFrom({ address: svc, labels: {}, serviceAccount: 'default', network: '', locality: '', weight: 1 }, sp, ns, cfg.meta.name),
-      );
-      out.set(svc, eps);
-    } else out.set(svc, shared);
+  for (const svc of services) {
+    if (!dnsHosts) {
+      out.set(svc.hostname, shared);
+      continue;
+    }
+    // Istio: a DNS ServiceEntry without endpoints resolves its own hosts (not wildcards).
+    const eps = svc.hostname.startsWith('*')
+      ? []
+      : svc.ports.map((sp) => endpointFrom({ address: svc.hostname, labels: {}, serviceAccount: 'default', network: '', locality: '', weight: 1 }, sp, ns, cfg.meta.name));
+    out.set(svc.hostname, eps);
   }
   return out;
-}
-
-/** Hosts of a ServiceEntry as written (DNS endpoints use the written host, which for dotted names is the FQDN). */
-function servicesHosts(cfg: Config<ServiceEntry>): string[] {
-  return [...new Set(cfg.spec.hosts ?? [])];
 }

@@ -106,11 +106,4 @@ export class Connection<Res = unknown> {
     this.markClosed();
     this.stream.end();
   }
-
-  /** Fails the stream with a gRPC status. */
-  fail(code: grpc.status, details: string): void {
-    if (this.closed) return;
-    this.markClosed();
-    this.stream.emit('error', { code, details, message: details });
-  }
 }

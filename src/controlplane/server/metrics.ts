@@ -29,6 +29,8 @@ export class Metrics {
   readonly validationFailed: Counter<'type' | 'reason'>;
   /** Resources the control plane rejected or ignored (pilot_total_rejected_configs). */
   readonly rejectedConfigs: Counter<'type'>;
+  /** EnvoyFilter patches that could not be applied while generating (per proxy and generation), by EnvoyFilter. */
+  readonly envoyFilterErrors: Counter<'name'>;
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -41,6 +43,7 @@ export class Metrics {
     this.configEvents = new Counter({ name: 'pilot_k8s_cfg_events', help: 'Events from the config store.', labelNames: ['type', 'event'], registers });
     this.validationFailed = new Counter({ name: 'galley_validation_failed', help: 'Resource validation failed.', labelNames: ['type', 'reason'], registers });
     this.rejectedConfigs = new Counter({ name: 'pilot_total_rejected_configs', help: 'Total number of configs that Pilot had to reject or ignore.', labelNames: ['type'], registers });
+    this.envoyFilterErrors = new Counter({ name: 'pilot_envoy_filter_patch_errors', help: 'EnvoyFilter patches that failed to apply while generating xDS.', labelNames: ['name'], registers });
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

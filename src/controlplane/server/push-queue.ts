@@ -1,25 +1,9 @@
 // istiod's push queue: one pending PushRequest per connection (later requests merge into it, also while that
 // connection's previous push is still being written), processed with bounded concurrency, yielding between connections.
 import type { PushRequest } from '../generate/types.js';
+import { mergePushRequests } from '../model/debounce.js';
 
-/** Merges two push requests: full ORed, changed sets unioned, reasons concatenated, earliest start kept. */
-export function mergePushRequests(a: PushRequest, b: PushRequest): PushRequest {
-  return {
-    full: a.full || b.full,
-    configsUpdated: union(a.configsUpdated, b.configsUpdated),
-    servicesUpdated: union(a.servicesUpdated, b.servicesUpdated),
-    reasons: [...a.reasons, ...b.reasons.filter((r) => !a.reasons.includes(r))],
-    start: Math.min(a.start, b.start),
-  };
-}
-
-function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
-  if (b.size === 0) return a;
-  if (a.size === 0) return b;
-  const s = new Set(a);
-  for (const x of b) s.add(x);
-  return s;
-}
+export { mergePushRequests };
 
 export class PushQueue<K> {
   /** Waiting connections in FIFO order, each with its (merged) request. */

@@ -52,20 +52,20 @@ test('local rate limit inserted before the router on the inbound port (the shape
   }]);
   const before = inbound();
   const [out] = applyEnvoyFilters(TypeUrl.Listener, proxy, [f], [before]);
-  const hcm = ((out!.resource.filter_chains as Record<string, unknown>[])[0]!.filters as Record<string, Record<string, unknown>>[])[0]!.typed_config!;
+  const hcm = ((out.resource.filter_chains as Record<string, unknown>[])[0].filters as Record<string, Record<string, unknown>>[])[0].typed_config;
   assert.deepEqual((hcm.http_filters as { name: string }[]).map((h) => h.name), ['envoy.filters.http.fault', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.router']);
-  const rl = (hcm.http_filters as Record<string, Record<string, unknown>>[])[1]!.typed_config!;
+  const rl = (hcm.http_filters as Record<string, Record<string, unknown>>[])[1].typed_config;
   assert.deepEqual((rl.token_bucket as Record<string, unknown>).fill_interval, { seconds: 60, nanos: 0 });
-  assert.deepEqual(unknownFields(TypeUrl.Listener, out!.resource), []);
+  assert.deepEqual(unknownFields(TypeUrl.Listener, out.resource), []);
   // the input is not mutated
-  assert.equal((((before.resource.filter_chains as Record<string, unknown>[])[0]!.filters as Record<string, Record<string, unknown>>[])[0]!.typed_config!.http_filters as unknown[]).length, 2);
+  assert.equal((((before.resource.filter_chains as Record<string, unknown>[])[0].filters as Record<string, Record<string, unknown>>[])[0].typed_config.http_filters as unknown[]).length, 2);
 });
 
 test('context and port mismatches leave the listener alone', () => {
   const f = ef([{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_OUTBOUND' }, patch: { operation: 'INSERT_FIRST', value: { name: 'x' } } },
     { applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 1234 } }, patch: { operation: 'INSERT_FIRST', value: { name: 'y' } } }]);
   const [out] = applyEnvoyFilters(TypeUrl.Listener, proxy, [f], [inbound()]);
-  assert.deepEqual(out!.resource, inbound().resource);
+  assert.deepEqual(out.resource, inbound().resource);
 });
 
 test('cluster MERGE, ADD and REMOVE by service and subset', () => {
@@ -80,7 +80,7 @@ test('cluster MERGE, ADD and REMOVE by service and subset', () => {
   ]);
   const out = applyEnvoyFilters(TypeUrl.Cluster, proxy, [f], clusters);
   assert.deepEqual(out.map((r) => r.name), ['outbound|9080|v1|reviews.default.svc.cluster.local', 'extra']);
-  assert.deepEqual(out[0]!.resource.connect_timeout, { seconds: 2, nanos: 0 });
+  assert.deepEqual(out[0].resource.connect_timeout, { seconds: 2, nanos: 0 });
 });
 
 test('a bad patch is reported with its path and skipped; the rest still applies', () => {
@@ -91,7 +91,7 @@ test('a bad patch is reported with its path and skipped; the rest still applies'
     { applyTo: 'CLUSTER', patch: { operation: 'MERGE', value: { connect_timeout: '3s' } } },
   ]);
   const out = applyEnvoyFilters(TypeUrl.Cluster, proxy, [f], [{ name: 'c', resource: { name: 'c' } }], { onError: (e) => errors.push(e) });
-  assert.deepEqual(out[0]!.resource.connect_timeout, { seconds: 3, nanos: 0 });
+  assert.deepEqual(out[0].resource.connect_timeout, { seconds: 3, nanos: 0 });
   assert.deepEqual(errors, [
     { filter: 'EnvoyFilter/default/f', path: 'spec.configPatches[0]', message: 'spec.configPatches[0].patch.value.connectTimeot: no such field in envoy.config.cluster.v3.Cluster' },
     { filter: 'EnvoyFilter/default/f', path: 'spec.configPatches[1]', message: 'operation INSERT_BEFORE is not supported for applyTo CLUSTER' },
@@ -106,8 +106,8 @@ test('proxy version match uses RE2 and route patches reach named routes', () => 
     { applyTo: 'VIRTUAL_HOST', match: { routeConfiguration: { vhost: { name: 'reviews:9080' } } }, patch: { operation: 'MERGE', value: { domains: ['reviews.default'] } } },
   ]);
   const [out] = applyEnvoyFilters(TypeUrl.RouteConfiguration, proxy, [f], [rc]);
-  const vh = (out!.resource.virtual_hosts as Record<string, unknown>[])[0]!;
+  const vh = (out.resource.virtual_hosts as Record<string, unknown>[])[0];
   assert.deepEqual((vh.routes as { name: string }[]).map((r) => r.name), ['r0', 'r1']);
   assert.deepEqual(vh.domains, ['reviews', 'reviews.default']);
-  assert.deepEqual(unknownFields(TypeUrl.RouteConfiguration, out!.resource), []);
+  assert.deepEqual(unknownFields(TypeUrl.RouteConfiguration, out.resource), []);
 });
