@@ -21,6 +21,8 @@ export interface ScenarioSpec {
   servers: [string, string][];
   /** DestinationRule trafficPolicy (top level), if any. */
   trafficPolicy?: Doc;
+  /** Subset-level trafficPolicy overrides by subset name. */
+  subsetPolicies?: Record<string, Doc>;
   /** VirtualService http routes; `host` is the FQDN. */
   http: (host: string) => Doc[];
 }
@@ -49,6 +51,7 @@ export const SCENARIOS: ScenarioSpec[] = [
       { match: [{ headers: { 'x-fault': { exact: 'abort-http' } } }], fault: { abort: { httpStatus: 503, ...at100 } }, route: [dest(h, 'v1')] },
       { match: [{ headers: { 'x-fault': { exact: 'abort-grpc' } } }], fault: { abort: { grpcStatus: 'RESOURCE_EXHAUSTED', ...at100 } }, route: [dest(h, 'v1')] },
       { match: [{ headers: { 'x-fault': { exact: 'delay' } } }], fault: { delay: { fixedDelay: '1s', ...at100 } }, route: [dest(h, 'v1')] },
+      { match: [{ headers: { 'x-fault': { exact: 'timeout' } } }], fault: { delay: { fixedDelay: '1s', ...at100 } }, timeout: '0.3s', route: [dest(h, 'v1')] },
       { route: [dest(h, 'v1')] },
     ],
   },
@@ -74,6 +77,15 @@ export const SCENARIOS: ScenarioSpec[] = [
     http: (h) => [{ route: [dest(h, 'v1')] }],
   },
   {
+    // Policies gRPC cannot run as such: LEAST_REQUEST (istiod falls back to ROUND_ROBIN for gRPC) and maglev (must
+    // become RING_HASH for gRPC), the latter as a subset-level override.
+    ns: 'lb-other',
+    servers: [['v1-a', 'v1'], ['v1-b', 'v1'], ['v2-a', 'v2'], ['v2-b', 'v2'], ['v2-c', 'v2']],
+    trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } },
+    subsetPolicies: { v2: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user', maglev: { tableSize: 65537 } } } } },
+    http: (h) => [{ match: [{ headers: { 'x-subset': { exact: 'v2' } } }], route: [dest(h, 'v2')] }, { route: [dest(h, 'v1')] }],
+  },
+  {
     ns: 'live',
     servers: [['v1', 'v1'], ['v2', 'v2']],
     http: (h) => [{ route: [dest(h, 'v1')] }],
@@ -97,6 +109,8 @@ export interface Mesh {
   client(ns: string, podName?: string): XdsEchoClient;
   /** Rewrites the VirtualService file of `ns` (plain write over the existing file, as an editor would). */
   writeVirtualService(ns: string, http: Doc[]): void;
+  /** Writes extra documents into `NS/FILE` (e.g. a new WorkloadEntry). */
+  writeDocs(ns: string, file: string, docs: Doc[]): void;
   /** Discovery logs and its /debug/syncz entry mentioning `nodeId`, for failure messages. */
   diagnostics(nodeId?: string): Promise<string>;
   close(): Promise<void>;
@@ -116,7 +130,10 @@ function scenarioDocs(spec: ScenarioSpec, servers: Map<string, EchoServer>): Doc
       name: 'reviews',
       namespace: spec.ns,
       host: h,
-      subsets: versions.map((v) => ({ name: v, labels: { version: v } })),
+      subsets: versions.map((v) => {
+        const policy = spec.subsetPolicies?.[v];
+        return { name: v, labels: { version: v }, ...(policy ? { trafficPolicy: policy } : {}) };
+      }),
       ...(spec.trafficPolicy ? { trafficPolicy: spec.trafficPolicy } : {}),
     }),
   );
@@ -180,6 +197,9 @@ export async function startMesh(): Promise<Mesh> {
     },
     writeVirtualService(ns: string, http: Doc[]): void {
       writeYaml(dir, `${ns}/virtualservice.yaml`, [virtualService({ name: 'reviews', namespace: ns, hosts: [host(ns)], http })]);
+    },
+    writeDocs(ns: string, file: string, docs: Doc[]): void {
+      writeYaml(dir, `${ns}/${file}`, docs);
     },
     async diagnostics(nodeId?: string): Promise<string> {
       let sync = '';

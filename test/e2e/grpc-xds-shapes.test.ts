@@ -7,11 +7,12 @@ import { FakeAds } from '../support/fake-ads.js';
 import { startEchoServers } from '../support/echo-server.js';
 import type { EchoServer } from '../support/echo-server.js';
 import { XdsEchoClient, describe as show, makeBootstrap } from '../support/xds-client.js';
-import { TypeUrl, apiListener, clusterRoute, edsCluster, loadAssignment, routeConfig } from '../support/grpc-reference-xds.js';
+import { TypeUrl, apiListener, clusterRoute, edsCluster, loadAssignment, routeConfig, routeName } from '../support/grpc-reference-xds.js';
 
 const HOST = 'reviews.default.svc.cluster.local';
 const HP = `${HOST}:9080`;
 const V1 = `outbound|9080|v1|${HOST}`;
+const RDS = routeName(HP);
 
 void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
   const ads = new FakeAds();
@@ -40,7 +41,7 @@ void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
   };
   const serveGood = (): void => {
     ads.set(TypeUrl.Listener, HP, apiListener(HP));
-    ads.set(TypeUrl.RouteConfiguration, HP, routeConfig(HP, [clusterRoute(V1)]));
+    ads.set(TypeUrl.RouteConfiguration, RDS, routeConfig(HP, [clusterRoute(V1)]));
     ads.set(TypeUrl.Cluster, V1, edsCluster(V1));
     ads.set(TypeUrl.ClusterLoadAssignment, V1, loadAssignment(V1, [{ address: '127.0.0.1', port: server(0).port }]));
   };
@@ -62,7 +63,7 @@ void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
     assert.ok(r.ok && r.reply.server === 'reviews-v1', show(r));
     const byType = (t: string): string[] => ads.requests.find((q) => q.typeUrl === t)?.names ?? [];
     assert.deepEqual(byType(TypeUrl.Listener), [HP]);
-    assert.deepEqual(byType(TypeUrl.RouteConfiguration), [HP]);
+    assert.deepEqual(byType(TypeUrl.RouteConfiguration), [RDS]);
     assert.deepEqual(byType(TypeUrl.Cluster), [V1]);
     assert.deepEqual(byType(TypeUrl.ClusterLoadAssignment), [V1]);
     const node = ads.requests.find((q) => q.node)?.node;
@@ -84,7 +85,7 @@ void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
   void test('retry_policy with num_retries 0 NACKs the RouteConfiguration', async () => {
     serveGood();
     const before = ads.nacks(TypeUrl.RouteConfiguration).length;
-    ads.set(TypeUrl.RouteConfiguration, HP, routeConfig(HP, [clusterRoute(V1, { retry: { retry_on: 'unavailable', num_retries: { value: 0 } } })]));
+    ads.set(TypeUrl.RouteConfiguration, RDS, routeConfig(HP, [clusterRoute(V1, { retry: { retry_on: 'unavailable', num_retries: { value: 0 } } })]));
     const c = client();
     await waitRequest((q) => q.typeUrl === TypeUrl.RouteConfiguration && /num_retries/.test(q.errorDetail ?? ''));
     assert.ok(ads.nacks(TypeUrl.RouteConfiguration).length > before);
@@ -94,7 +95,7 @@ void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
   void test('a redirect route NACKs the whole RouteConfiguration', async () => {
     serveGood();
     const redirect = { name: 'r', match: { prefix: '/other' }, redirect: { host_redirect: 'x' } };
-    ads.set(TypeUrl.RouteConfiguration, HP, routeConfig(HP, [redirect, clusterRoute(V1)]));
+    ads.set(TypeUrl.RouteConfiguration, RDS, routeConfig(HP, [redirect, clusterRoute(V1)]));
     const c = client();
     await waitRequest((q) => q.typeUrl === TypeUrl.RouteConfiguration && /unsupported action/.test(q.errorDetail ?? ''));
     c.close();
@@ -131,7 +132,7 @@ void describe('grpc-js-xds against istiod-shaped resources (fake ADS)', () => {
     serveGood();
     ads.set(
       TypeUrl.RouteConfiguration,
-      HP,
+      RDS,
       routeConfig(HP, [clusterRoute(V1, { fault: { abort: { grpc_status: grpc.status.RESOURCE_EXHAUSTED, percentage: { numerator: 100, denominator: 'HUNDRED' } } } })]),
     );
     const c = client();

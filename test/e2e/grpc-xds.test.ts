@@ -10,7 +10,8 @@ import grpc from '@grpc/grpc-js';
 import { describe as show, nodeIdFor, writeBootstrap } from '../support/xds-client.js';
 import type { CallResult, XdsEchoClient } from '../support/xds-client.js';
 import { runChildClient } from '../support/run-child-client.js';
-import { dest } from '../support/istio-yaml.js';
+import { dest, workloadEntry } from '../support/istio-yaml.js';
+import { startEchoServer } from '../support/echo-server.js';
 import { runCalls, serverName, startMesh, tally } from './grpc-xds-fixture.js';
 import type { Mesh } from './grpc-xds-fixture.js';
 
@@ -88,6 +89,13 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
     assert.ok(fast.ok && fast.ms < 500, show(fast));
   });
 
+  void test('timeout: VirtualService timeout 0.3s on a route delayed 1s → DEADLINE_EXCEEDED after ~0.3 s', async () => {
+    const c = await readyClient('faults', { pod: 'client-faults-timeout' });
+    const r = await c.call({ headers: { 'x-fault': 'timeout' }, deadlineMs: 5000 });
+    assert.ok(!r.ok && r.code === grpc.status.DEADLINE_EXCEEDED, show(r));
+    assert.ok(r.ms >= 250 && r.ms < 900, `timed out after ${r.ms.toFixed(0)} ms`);
+  });
+
   void test('retries: attempts 3 survives 3 UNAVAILABLE; attempts 0 does not retry; unset → Istio default of 2 retries', async () => {
     const c = await readyClient('retries');
     const v1 = mesh.scenario('retries').server('v1');
@@ -151,6 +159,21 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
     assert.ok(distinct.size >= 2, `12 users all hashed to ${JSON.stringify([...distinct])}`);
   });
 
+  void test('LEAST_REQUEST and a subset-level maglev consistentHash still work for gRPC (no NACK; maglev is sticky)', async () => {
+    const c = await readyClient('lb-other');
+    const v1 = tally(await runCalls(c, 20, 2));
+    assert.ok([...v1.keys()].every((k) => k.startsWith('lb-other/reviews-v1-')), `LEAST_REQUEST subset v1: ${JSON.stringify([...v1])}`);
+    const chosen = new Set<string>();
+    for (let u = 0; u < 12; u++) {
+      const t = tally(await runCalls(c, 6, 2, { headers: { 'x-subset': 'v2', 'x-user': `user-${u}` } }));
+      assert.equal(t.size, 1, `user-${u} went to ${JSON.stringify([...t])}`);
+      const [server] = [...t.keys()];
+      assert.ok(server?.startsWith('lb-other/reviews-v2-'), `user-${u} → ${server}`);
+      chosen.add(server);
+    }
+    assert.ok(chosen.size >= 2, `12 users all hashed to ${JSON.stringify([...chosen])}`);
+  });
+
   void test('live edit: rewriting the VirtualService (v1 → v2) reaches the client within 1 s; no RPC fails', async (t) => {
     const c = await readyClient('live', { pred: (r) => r.ok && r.reply.server === serverName('live', 'v1') });
     const v1 = serverName('live', 'v1');
@@ -179,9 +202,9 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
       mesh.writeVirtualService('live', [{ route: [dest(mesh.scenario('live').host, 'v2')] }]);
       const until = Date.now() + 3000;
       while (firstV2At === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      // Keep the loop running a little after the switch, then stop.
-      const settle = Date.now() + 300;
-      while (Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
+      // Keep the loop running until 100 more RPCs have started after the switch (or 3 s), then stop.
+      const settle = Date.now() + 3000;
+      while (firstV2At > 0 && recs.filter((x) => x.start > firstV2At).length < 100 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
     } finally {
       stop = true;
       await Promise.all(loops);
@@ -194,6 +217,31 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
     assert.ok(latency <= 1000, `the edit reached the client after ${latency.toFixed(0)} ms`);
     const lateV1 = recs.filter((x) => x.start > firstV2At && x.r.ok && x.r.reply.server === v1);
     assert.equal(lateV1.length, 0, `${lateV1.length} calls started after v2 was observed still went to v1 (flapping config)`);
+  });
+
+  void test('endpoint change: a new WorkloadEntry reaches the client within 1 s, as an EDS-only push', async (t) => {
+    const ns = 'live';
+    const id = nodeIdFor(ns, 'client-live-eds');
+    const c = await readyClient(ns, { pod: 'client-live-eds', pred: (r) => r.ok && r.reply.server === serverName(ns, 'v2') });
+    const extra = await startEchoServer(serverName(ns, 'v2-b'));
+    try {
+      const before = syncFor(asSyncz(await mesh.discovery.debug('/debug/syncz')), id);
+      const writeAt = performance.now();
+      mesh.writeDocs(ns, 'extra-endpoint.yaml', [
+        workloadEntry({ name: 'reviews-v2-b', namespace: ns, address: extra.host, port: extra.port, labels: { app: 'reviews', version: 'v2' } }),
+      ]);
+      const r = await c.until((x) => !x.ok || x.reply.server === extra.name, 3000);
+      assert.ok(r.ok, `no RPC may fail while endpoints change: ${show(r)}`);
+      const latency = performance.now() - writeAt;
+      t.diagnostic(`new endpoint → first reply from it: ${latency.toFixed(0)} ms`);
+      assert.ok(latency <= 1000, `the new endpoint was used after ${latency.toFixed(0)} ms`);
+      const after = syncFor(asSyncz(await mesh.discovery.debug('/debug/syncz')), id);
+      assert.notEqual(after['eds'], before['eds'], 'EDS was pushed');
+      for (const ty of ['lds', 'rds', 'cds']) assert.equal(after[ty], before[ty], `${ty} must not be pushed for an endpoint-only change`);
+    } finally {
+      rmSync(join(mesh.dir, ns, 'extra-endpoint.yaml'), { force: true });
+      await extra.close();
+    }
   });
 
   void test('production bootstrap path: a child process with GRPC_XDS_BOOTSTRAP resolves and calls', async () => {
@@ -211,7 +259,7 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
   });
 
   void test('debug: /debug/syncz shows every proxyless client SYNCED on lds/rds/cds/eds, with no NACK', async () => {
-    const pods = ['default', 'headers', 'faults', 'retries', 'lb-rr', 'lb-hash', 'live'].map((ns) => nodeIdFor(ns, `client-${ns}`));
+    const pods = ['default', 'headers', 'faults', 'retries', 'lb-rr', 'lb-hash', 'lb-other', 'live'].map((ns) => nodeIdFor(ns, `client-${ns}`));
     const problems = (entries: SyncEntry[]): string[] => {
       const out: string[] = [];
       for (const id of pods) {
@@ -241,7 +289,14 @@ void describe('proxyless gRPC (grpc-js-xds) against isthmus discovery', () => {
 
 interface SyncEntry {
   proxy: string;
-  types: Record<string, { status?: string; nack?: { message?: string } }>;
+  types: Record<string, { status?: string; sent?: string; nack?: { message?: string } }>;
+}
+
+/** Sent version per type for one node. */
+function syncFor(entries: SyncEntry[], id: string): Record<string, string | undefined> {
+  const e = entries.find((x) => x.proxy === id);
+  assert.ok(e, `${id} not in syncz`);
+  return Object.fromEntries(Object.entries(e.types).map(([k, v]) => [k, v.sent]));
 }
 
 /** Narrows the /debug/syncz body (an array of {proxy, types: {lds: {status, nack?}, ...}}). */

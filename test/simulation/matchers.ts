@@ -143,7 +143,7 @@ export interface ConnectionView {
 function ipToInt(ip: string): number | undefined {
   const parts = ip.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
 }
 
 /** Longest matching CIDR prefix length, or -1. IPv4 only (the simulator's addresses are IPv4). */
@@ -211,6 +211,6 @@ export function selectFilterChain(listener: Obj, conn: ConnectionView): Obj | un
     const a = m.application_protocols as string[] | undefined;
     return !a || a.length === 0 ? undefined : a.some((x) => conn.applicationProtocols.includes(x)) ? 0 : -1;
   });
-  if (cands.length > 0) return cands[0]!.fc;
+  if (cands.length > 0) return cands[0].fc;
   return listener.default_filter_chain as Obj | undefined;
 }

@@ -66,10 +66,11 @@ export interface SimResult {
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
-const isType = (cfg: Obj | undefined, t: string): boolean => typeof cfg?.['@type'] === 'string' && (cfg['@type'] as string).endsWith(t);
+const isType = (cfg: Obj | undefined, t: string): boolean => typeof cfg?.['@type'] === 'string' && (cfg['@type']).endsWith(t);
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const addr = (l: Obj): { address: string; port: number } => {
   const sa = ((l.address as Obj | undefined)?.socket_address ?? {}) as Obj;
-  return { address: String(sa.address ?? ''), port: Number(sa.port_value ?? 0) };
+  return { address: str(sa.address), port: Number(sa.port_value ?? 0) };
 };
 const bound = (l: Obj): boolean => (l.bind_to_port as { value?: boolean } | undefined)?.value !== false && !l.api_listener;
 const isHttpProtocol = (p: SimRequest['protocol']): boolean => p === undefined || p === 'http' || p === 'http2' || p === 'grpc';
@@ -137,7 +138,7 @@ function applyRoute(out: SimResult, route: Obj, req: HttpRequestView, clusters: 
   if (route.redirect) {
     out.redirect = route.redirect as Obj;
     const codes: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
-    out.status = codes[String((route.redirect as Obj).response_code ?? 'MOVED_PERMANENTLY')] ?? 301;
+    out.status = codes[str((route.redirect as Obj).response_code) || 'MOVED_PERMANENTLY'] ?? 301;
     return;
   }
   if (route.direct_response) {
@@ -202,11 +203,11 @@ export function simulate(snap: XdsSnapshot, req: SimRequest): SimResult {
   let rc: Obj | undefined;
   if (hcm.route_config) rc = hcm.route_config as Obj;
   else {
-    const name = String(((hcm.rds as Obj | undefined) ?? {}).route_config_name ?? '');
+    const name = str(((hcm.rds as Obj | undefined) ?? {}).route_config_name);
     rc = snap.routes.find((r) => r.name === name);
     if (!rc) return { ...out, routeConfig: name, error: `route configuration ${name} not in snapshot` };
   }
-  out.routeConfig = String(rc.name ?? '');
+  out.routeConfig = str(rc.name);
   const http = httpView(req);
   let host = http.headers[':authority'] ?? '';
   if ((rc.ignore_port_in_host_matching as boolean | undefined) === true) host = host.replace(/:\d+$/, '');

@@ -14,6 +14,12 @@ export const ISTIO_DEFAULT_RETRY = {
   num_retries: { value: 2 },
 };
 
+/** istiod's RDS name for a proxyless client's listener `host:port`: the default cluster key. */
+export function routeName(hostPort: string): string {
+  const [host, port] = splitHostPort(hostPort);
+  return `outbound|${port}||${host}`;
+}
+
 /** LDS: the API listener named `host:port`, HCM with RDS over ADS and [fault, router] filters. */
 export function apiListener(hostPort: string, o: { httpFilters?: object[] } = {}): object {
   const [host, port] = splitHostPort(hostPort);
@@ -23,7 +29,7 @@ export function apiListener(hostPort: string, o: { httpFilters?: object[] } = {}
     api_listener: {
       api_listener: {
         '@type': HCM_URL,
-        rds: { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: hostPort },
+        rds: { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: routeName(hostPort) },
         http_filters: o.httpFilters ?? [
           { name: FAULT_FILTER, typed_config: { '@type': FAULT_URL } },
           { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_URL } },
@@ -38,7 +44,7 @@ export function routeConfig(hostPort: string, routes: object[]): object {
   const [host, port] = splitHostPort(hostPort);
   const short = host.split('.')[0] ?? host;
   const domains = [host, `${host}:${port}`, short, `${short}:${port}`];
-  return { name: hostPort, virtual_hosts: [{ name: hostPort, domains, routes }], validate_clusters: { value: false } };
+  return { name: routeName(hostPort), virtual_hosts: [{ name: hostPort, domains, routes }], validate_clusters: { value: false } };
 }
 
 /** A route to one cluster, Istio style (prefix "/", default retry policy unless given). */

@@ -26,3 +26,25 @@ test('bad/envoyfilter.yaml: every error, with exact path, line and message', asy
   ]);
   assert.equal(r.configs.length, 0);
 });
+
+const ef = (patches: string): string => `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: e}\nspec:\n  configPatches:\n${patches}`;
+
+test('REMOVE needs no value; value must be an object; subFilter needs the HTTP connection manager', () => {
+  assert.deepEqual(errorsOf(ef('  - applyTo: HTTP_ROUTE\n    match: {routeConfiguration: {vhost: {name: "a:80"}}}\n    patch: {operation: REMOVE}')), []);
+  assert.deepEqual(errorsOf(ef('  - applyTo: CLUSTER\n    patch: {operation: ADD, value: [1]}')), ['spec.configPatches[0].patch.value: Envoy filter: patch value must be an object']);
+  assert.deepEqual(errorsOf(ef('  - applyTo: HTTP_FILTER\n    match:\n      listener:\n        filterChain:\n          filter: {name: envoy.filters.network.tcp_proxy, subFilter: {name: x}}\n    patch: {operation: REMOVE}')), [
+    'spec.configPatches[0].match.listener.filterChain.filter.subFilter: Envoy filter: subfilter match requires filter match with envoy.filters.network.http_connection_manager',
+  ]);
+  assert.deepEqual(errorsOf(ef('  - applyTo: VIRTUAL_HOST\n    match: {cluster: {service: a}}\n    patch: {operation: MERGE, value: {}}')), [
+    'spec.configPatches[0].match: Envoy filter: applyTo for http route class objects cannot have non route configuration match',
+  ]);
+});
+
+test('every EnvoyFilter carries Istio\'s warning; a filter match on LISTENER patches is flagged', () => {
+  const y = ef('  - applyTo: LISTENER\n    match:\n      listener:\n        filterChain:\n          filter: {name: envoy.filters.network.http_connection_manager}\n    patch: {operation: MERGE, value: {}}');
+  assert.deepEqual(errorsOf(y), []);
+  assert.deepEqual(warningsOf(y), [
+    'spec: EnvoyFilter exposes internal implementation details that may change at any time. Prefer other APIs if possible, and exercise extreme caution, especially around upgrades.',
+    'spec.configPatches[0].match.listener.filterChain.filter: Envoy filter: filter match has no effect when used with LISTENER',
+  ]);
+});

@@ -51,3 +51,49 @@ test('bad/security.yaml: every error, with exact path, line and message', async 
   ]);
   assert.equal(r.configs.length, 0);
 });
+
+const ap = (spec: string): string => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\nspec:\n${spec}`;
+
+test('AuthorizationPolicy: empty spec denies nothing (allow-nothing is valid); CUSTOM requires a provider', () => {
+  assert.deepEqual(errorsOf(ap('  {}')), []);
+  assert.deepEqual(errorsOf(ap('  action: ALLOW\n  rules: [{}]')), []);
+  assert.deepEqual(errorsOf(ap('  action: CUSTOM\n  rules: [{}]')), ['spec.provider.name: `provider.name` must not be empty']);
+  assert.deepEqual(errorsOf(ap('  action: AUDIT\n  rules: [{}]\n  provider: {name: x}')), ['spec.provider: `provider` must not be with non CUSTOM action, found AUDIT']);
+  assert.deepEqual(errorsOf(ap('  action: MAYBE')), ['spec.action: invalid value "MAYBE", must be one of ALLOW, DENY, AUDIT, CUSTOM']);
+});
+
+test('AuthorizationPolicy when-conditions: known keys and value formats', () => {
+  const when = (key: string, values: string): string[] => errorsOf(ap(`  rules:\n  - when:\n    - key: ${key}\n      values: ${values}`));
+  assert.deepEqual(when('request.auth.claims[groups]', '[admin]'), []);
+  assert.deepEqual(when('remote.ip', '["10.0.0.0/16", 1.2.3.4]'), []);
+  assert.deepEqual(when('connection.sni', '[a.example.com]'), []);
+  assert.deepEqual(when('experimental.envoy.filters.a[b]', '[x]'), []);
+  assert.deepEqual(when('destination.ip', '["10.0.0.0/99"]'), ['spec.rules[0].when[0].values: invalid `value` for `key` destination.ip: bad CIDR range (10.0.0.0/99)']);
+  assert.deepEqual(when('destination.port', '["99999"]'), ['spec.rules[0].when[0].values: invalid `value` for `key` destination.port: bad port (99999)']);
+  assert.deepEqual(when('destination.namespace', '[x]'), ['spec.rules[0].when[0].values: invalid `value` for `key` destination.namespace: attribute destination.namespace is replaced by the metadata.namespace']);
+  assert.deepEqual(when('request.headers[x-a]', '[""]'), ['spec.rules[0].when[0].values: invalid `value` for `key` request.headers[x-a]: empty value not allowed, found in request.headers[x-a]']);
+});
+
+test('AuthorizationPolicy DENY on HTTP-only attributes warns about TCP ports', () => {
+  const y = ap('  action: DENY\n  rules:\n  - to:\n    - operation: {methods: [POST]}');
+  assert.deepEqual(errorsOf(y), []);
+  assert.deepEqual(warningsOf(y), [
+    'spec.rules[0]: configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port',
+  ]);
+});
+
+test('PeerAuthentication: port-level mTLS needs a workload selector; mode enum', () => {
+  const pa = (spec: string): string => `apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: p}\nspec:\n${spec}`;
+  assert.deepEqual(errorsOf(pa('  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    8080: {mode: DISABLE}')), []);
+  assert.deepEqual(errorsOf(pa('  portLevelMtls:\n    8080: {mode: DISABLE}')), ['spec.portLevelMtls: mesh/namespace peer authentication cannot have port level mTLS']);
+  assert.deepEqual(errorsOf(pa('  selector: {matchLabels: {app: a}}\n  portLevelMtls: {}')), ['spec.portLevelMtls: port level mTLS, if defined, must have at least one element']);
+});
+
+test('RequestAuthentication: jwks must be a JWK set; selector and targetRefs are exclusive', () => {
+  const ra = (spec: string): string => `apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r}\nspec:\n${spec}`;
+  assert.deepEqual(errorsOf(ra("  jwtRules:\n  - issuer: i\n    jwks: '{\"keys\": [{\"use\": \"sig\"}]}'")), ['spec.jwtRules[0].jwks: jwks parse error: every key needs a "kty"']);
+  assert.deepEqual(errorsOf(ra('  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: gw}]\n  jwtRules:\n  - issuer: i\n    jwksUri: "https://i/jwks"')), [
+    'spec: only one of targetRefs or workloadSelector can be set',
+  ]);
+  assert.deepEqual(warningsOf(ra('  selector: {matchLabels: {}}')), ['spec.selector.matchLabels: workload selector specified without labels; request authentication applies to all workloads in the namespace']);
+});

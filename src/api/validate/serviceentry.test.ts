@@ -40,3 +40,42 @@ test('bad/serviceentry.yaml: every error, with exact path, line and message', as
   ]);
   assert.equal(r.configs.length, 0);
 });
+
+const se = (spec: string): string => `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: s}\nspec:\n${spec}`;
+const ports = '  ports:\n  - {number: 80, name: http, protocol: HTTP}\n';
+
+test('resolution: NONE takes no endpoints, STATIC needs IP endpoints (warned when none), DNS accepts hostnames', () => {
+  assert.deepEqual(errorsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: NONE\n  endpoints:\n  - address: 1.1.1.1`)), [
+    'spec.endpoints: no endpoints should be provided for resolution type none',
+  ]);
+  assert.deepEqual(errorsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: STATIC`)), []);
+  assert.deepEqual(warningsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: STATIC`)), ['spec: resolution STATIC without endpoints or workloadSelector: the service has no endpoints']);
+  assert.deepEqual(errorsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: DNS\n  endpoints:\n  - address: backend.example.com\n    ports: {http: 8080}`)), []);
+  assert.deepEqual(errorsOf(se(`  hosts: ["*.example.com"]\n${ports}  resolution: DNS`)), ['spec.hosts[0]: hosts must be FQDN if no endpoints are provided for resolution mode DNS']);
+  assert.deepEqual(errorsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: DNS_ROUND_ROBIN\n  endpoints:\n  - address: a.example.com\n  - address: b.example.com`)), [
+    'spec.endpoints: there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN',
+  ]);
+  assert.deepEqual(errorsOf(se(`  hosts: [a.example.com]\n${ports}  resolution: STATIC\n  endpoints:\n  - address: unix:///var/run/a.sock\n    ports: {http: 80}`)), [
+    'spec.endpoints[0].ports: unix endpoint unix:///var/run/a.sock must not include ports',
+  ]);
+});
+
+test('workload entries: address or network, IP or FQDN, locality shape', () => {
+  const we = (spec: string): string => `apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: w}\nspec:\n${spec}`;
+  assert.deepEqual(errorsOf(we('  network: remote')), []);
+  assert.deepEqual(warningsOf(we('  network: remote')), ['spec.address: address is unset with network "remote"']);
+  assert.deepEqual(errorsOf(we('  address: "bad address"\n  locality: "us//a"')), [
+    'spec.address: endpoint address "bad address" is not a valid FQDN or an IP address',
+    'spec.locality: locality "us//a" must be region[/zone[/subzone]]',
+  ]);
+});
+
+test('workload groups: probes need exactly one method', () => {
+  const wg = (probe: string): string => `apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: g}\nspec:\n  template: {serviceAccount: sa}\n  probe: ${probe}`;
+  assert.deepEqual(errorsOf(wg('{tcpSocket: {port: 9080}}')), []);
+  assert.deepEqual(errorsOf(wg('{periodSeconds: 3}')), ['spec.probe: probe must set one of httpGet, tcpSocket, exec, grpc']);
+  assert.deepEqual(errorsOf(wg('{httpGet: {port: 80, scheme: FTP}, exec: {command: [a]}}')), [
+    'spec.probe: only one of httpGet, tcpSocket, exec, grpc may be set, got httpGet and exec',
+    'spec.probe.httpGet.scheme: httpGet.scheme must be one of "HTTPS", "HTTP"',
+  ]);
+});

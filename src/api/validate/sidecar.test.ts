@@ -28,3 +28,32 @@ test('bad/sidecar.yaml: every error, with exact path, line and message', async (
   ]);
   assert.equal(r.configs.length, 0);
 });
+
+const sc = (spec: string): string => `apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: s, namespace: shop}\nspec:\n${spec}`;
+
+test('egress: at most one listener without port, and it comes last', () => {
+  assert.deepEqual(errorsOf(sc('  egress:\n  - hosts: ["./*"]\n  - hosts: ["istio-system/*"]')), [
+    'spec.egress[0]: sidecar: the egress listener with empty port should be the last listener in the list',
+  ]);
+  assert.deepEqual(errorsOf(sc('  egress:\n  - port: {number: 9080, protocol: HTTP, name: http}\n    bind: 127.0.0.2\n    captureMode: NONE\n    hosts: ["*/*"]\n  - hosts: ["./*"]')), []);
+});
+
+test('egress hosts: namespace/host form, duplicates warned, */* alone', () => {
+  const y = sc('  egress:\n  - hosts: ["./a.example.com", "shop/a.example.com", "*/*", "~/b.example.com"]');
+  assert.deepEqual(errorsOf(y), []);
+  assert.deepEqual(warningsOf(y), ['spec.egress[0].hosts[1]: duplicated egress host: shop/a.example.com', 'spec.egress[0].hosts: `*/*` host select all resources, no other hosts can be added']);
+});
+
+test('unix domain socket listeners and defaultEndpoint forms', () => {
+  assert.deepEqual(errorsOf(sc('  egress:\n  - port: {number: 0, protocol: HTTP, name: uds}\n    bind: 127.0.0.1\n    captureMode: IPTABLES\n    hosts: ["./*"]')), [
+    'spec.egress[0].bind: sidecar: ports with 0 value must have a unix domain socket bind address',
+    'spec.egress[0].captureMode: sidecar: captureMode must be DEFAULT/NONE for unix domain socket listeners',
+  ]);
+  for (const ep of ['127.0.0.1:8080', '[::1]:8080', ':8080', '0.0.0.0:8080', 'unix:///run/app.sock']) {
+    assert.deepEqual(errorsOf(sc(`  ingress:\n  - port: {number: 9080, protocol: HTTP, name: http}\n    defaultEndpoint: "${ep}"`)), [], ep);
+  }
+  assert.deepEqual(errorsOf(sc('  ingress:\n  - port: {number: 9080, protocol: HTTP, name: http}\n    defaultEndpoint: "127.0.0.1:http"\n    tls: {mode: ISTIO_MUTUAL}')), [
+    'spec.ingress[0].defaultEndpoint: sidecar: defaultEndpoint port (http) is not a number',
+    'spec.ingress[0].tls.mode: configuration is invalid: cannot set mode to ISTIO_MUTUAL in sidecar ingress tls',
+  ]);
+});

@@ -31,3 +31,23 @@ test('bad/telemetry.yaml: every error, with exact path, line and message', async
   ]);
   assert.equal(r.configs.length, 0);
 });
+
+const tm = (spec: string): string => `apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t}\nspec:\n${spec}`;
+
+test('tracing: sampling 0..100, one provider (more is a warning), custom tags', () => {
+  assert.deepEqual(errorsOf(tm('  tracing:\n  - randomSamplingPercentage: 0\n  - randomSamplingPercentage: 100')), []);
+  assert.deepEqual(warningsOf(tm('  tracing:\n  - providers: [{name: a}, {name: b}]')), ['spec.tracing[0].providers: multiple providers is not currently supported']);
+  assert.deepEqual(errorsOf(tm('  tracing:\n  - randomSamplingPercentage: -1\n    customTags:\n      e: {environment: {name: ""}}\n      none: {}')), [
+    'spec.tracing[0].randomSamplingPercentage: randomSamplingPercentage must be in range [0.0, 100.0]',
+    'spec.tracing[0].customTags.e.environment.name: environment tag name may not be empty',
+    'spec.tracing[0].customTags.none: custom tag must set one of literal, environment, header',
+  ]);
+});
+
+test('metrics overrides and access logging: enums, durations, unknown fields', () => {
+  assert.deepEqual(errorsOf(tm('  metrics:\n  - overrides:\n    - match: {metric: ALL_METRICS, mode: SERVER}\n      tagOverrides:\n        t: {value: "upstream_peer.labels[\'app\'].value"}\n    reportingInterval: 10s')), []);
+  assert.deepEqual(errorsOf(tm('  metrics:\n  - overrides:\n    - match: {mode: BOTH}\n  accessLogging:\n  - disabled: "yes"')), [
+    'spec.metrics[0].overrides[0].match.mode: invalid value "BOTH", must be one of CLIENT_AND_SERVER, CLIENT, SERVER',
+    'spec.accessLogging[0].disabled: expected bool, got string',
+  ]);
+});

@@ -96,9 +96,9 @@ export function validateVirtualService(raw: unknown, errs: ErrorList, ctx: Valid
   each(vs.http, 'spec.http', (r, p) => checkHTTPRoute(r, p, errs, { delegateVS, boundToGateway }));
 
   each(vs.tls, 'spec.tls', (r, p) => {
-    if (!r.match || r.match.length === 0) errs.add(joinPath(p, 'match'), 'TLS route must have at least one match condition');
+    if (r.match !== undefined && r.match.length === 0) errs.add(joinPath(p, 'match'), 'TLS route must have at least one match condition');
     each(r.match, joinPath(p, 'match'), (m, mp) => {
-      if (!m.sniHosts || m.sniHosts.length === 0) errs.add(joinPath(mp, 'sniHosts'), 'TLS match must have at least one SNI host');
+      if (m.sniHosts !== undefined && m.sniHosts.length === 0) errs.add(joinPath(mp, 'sniHosts'), 'TLS match must have at least one SNI host');
       each(m.sniHosts, joinPath(mp, 'sniHosts'), (sni, sp) => {
         const e = wildcardDomainError(sni);
         if (e) {

@@ -9,12 +9,18 @@ import type { Obj } from '../route/util.js';
 import { NAME, domainName } from '../route/util.js';
 import { parseRouteName } from './names.js';
 
-/** Features grpc-js-xds honours: route action only, fault per-filter config only, non-zero weighted clusters. */
+/**
+ * Routes as grpc-js-xds can run them: route actions only (redirect/direct_response NACK the configuration), no
+ * query-parameter or JWT-claim matches (ignored by gRPC, so such a route would match every call), fault as the only
+ * per-filter config (CORS NACKs), weighted clusters with a positive sum.
+ */
 function grpcRoutes(routes: readonly Obj[]): Obj[] {
   const out: Obj[] = [];
   for (const r of routes) {
     const action = r.route as Obj | undefined;
     if (!action) continue;
+    const m = (r.match ?? {}) as Obj;
+    if (Array.isArray(m.query_parameters) || Array.isArray(m.dynamic_metadata)) continue;
     const wc = action.weighted_clusters as { clusters?: { weight?: { value?: number } }[] } | undefined;
     if (wc && (wc.clusters ?? []).reduce((s, c) => s + (c.weight?.value ?? 0), 0) === 0) continue;
     const copy: Obj = { ...r };

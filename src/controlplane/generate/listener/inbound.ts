@@ -67,13 +67,15 @@ function inboundPorts(proxy: Proxy, push: PushContext): InboundPort[] {
   const ingress = scope.config?.spec.ingress;
   const none = interceptionNone(proxy);
   if (ingress && ingress.length > 0) {
+    const instances = push.serviceInstances(proxy);
     return ingress.map((i) => {
       const port = i.port.number;
+      const si = instances.find((x) => x.endpoint.port === port);
       const ip: InboundPort = {
         port,
         protocol: parseProtocol(i.port.protocol ?? ''),
         cluster: clusterName('inbound', port, '', ''),
-        operation: `${proxy.workloadName}:${port}/*`,
+        operation: si ? `${domainName(si.service.hostname, si.port.port)}/*` : `${proxy.workloadName}:${port}/*`,
       };
       if (i.captureMode === 'NONE' || none) ip.bind = i.bind ?? proxy.ips[0] ?? '0.0.0.0';
       return ip;

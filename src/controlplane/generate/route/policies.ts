@@ -65,7 +65,7 @@ export function retryPolicy(retries: HTTPRetry | undefined, consistentHash: bool
     out.retry_priority = { name: 'envoy.retry_priorities.previous_priorities', typed_config: { '@type': TYPE.PreviousPriorities, update_frequency: 2 } };
   }
   const backoff = protoDuration(retries.backoff);
-  if (backoff) out.retry_back_off = { base_interval: backoff };
+  if (backoff && (backoff.seconds > 0 || backoff.nanos > 0)) out.retry_back_off = { base_interval: backoff };
   if (Array.isArray(out.retriable_status_codes) && out.retriable_status_codes.length === 0) delete out.retriable_status_codes;
   return out;
 }
