@@ -128,3 +128,11 @@ test('loadPaths recurses into directories (yaml, yml, json; hidden entries and o
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('empty YAML values (nulls) count as unset and are dropped from the typed spec', () => {
+  const r = parseDocuments(VS.replace('  hosts: [reviews]', '  hosts: [reviews]\n  gateways:\n  exportTo: ~').replace('subset: v1}', 'subset: v1}\n      weight:'), 'nulls.yaml');
+  assert.deepEqual(r.errors, []);
+  const spec = r.configs[0].spec as VirtualService;
+  assert.equal('gateways' in spec || 'exportTo' in spec, false);
+  assert.deepEqual(spec.http?.[0]?.route?.[0], { destination: { host: 'reviews', subset: 'v1' } });
+});

@@ -47,15 +47,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Drops null map entries so the typed objects only hold present fields (YAML `key:` with no value means unset). */
-function stripNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripNulls);
-  if (!isObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = stripNulls(x);
-  return out;
-}
-
 function stringMap(v: unknown, path: string, errors: { path: string; message: string }[]): Record<string, string> {
   const out: Record<string, string> = {};
   if (v === undefined || v === null) return out;
@@ -170,7 +161,8 @@ function loadObject(obj: unknown, ctx: DocCtx, out: LoadResult, inList = false):
   const labels = stringMap(meta['labels'], 'metadata.labels', envErrors);
   const annotations = stringMap(meta['annotations'], 'metadata.annotations', envErrors);
   const specV = obj['spec'];
-  const spec = specV === undefined || specV === null ? {} : stripNulls(specV);
+  // Nulls stay in the raw spec (a Struct may hold them); the schema check drops null fields from the typed copy.
+  const spec = specV === undefined || specV === null ? {} : specV;
   const m: ConfigMeta = {
     kind,
     group,

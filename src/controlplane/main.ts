@@ -1,6 +1,6 @@
 // Composition root of `isthmus discovery` (istiod): config store + file watcher → registry → debounced PushContext →
 // xDS server on gRPC, plus the debug and monitoring HTTP servers, and a clean shutdown on SIGTERM/SIGINT.
-import type { Kind } from '../api/config.js';
+import { configKey, type Kind } from '../api/config.js';
 import { logger } from '../shared/log.js';
 import { Tunables, fromEnv } from '../shared/tunables.js';
 import { FileConfigSource } from './configstore/file.js';
@@ -106,7 +106,12 @@ export async function runDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
       getPush: () => current,
       metrics,
       domainSuffix,
-      onConnect: (proxy) => registry.autoRegister(proxy),
+      onConnect: (proxy) => {
+        // A proxy that auto-registers gets a WorkloadEntry, which only reaches its inbound config (and other proxies'
+        // endpoints) through the next snapshot: ask for one even when no ServiceEntry selects the new entry yet.
+        const entry = registry.autoRegister(proxy);
+        if (entry) debouncer.enqueue({ full: true, configsUpdated: new Set([configKey(entry.meta)]), servicesUpdated: new Set(), reasons: ['proxy'], start: Date.now() });
+      },
       onDisconnect: (proxy) => registry.disconnect(proxy),
     });
 
@@ -140,7 +145,8 @@ export async function runDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
       debugHandler({
         xds,
         ready: () => current !== undefined,
-        configs: () => store.all(),
+        // Auto-registered WorkloadEntries live in the registry, not in files; istiod lists them with the rest.
+        configs: () => [...store.all(), ...registry.snapshot().autoRegistered],
         registry: () => registryDump(registry),
       }),
       httpAddr,

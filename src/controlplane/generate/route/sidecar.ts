@@ -27,14 +27,15 @@ const isWildcard = (h: string): boolean => h.startsWith('*');
 
 /** For each service host, the VirtualService whose wildcard host matches it most specifically (first wins on ties). */
 function wildcardOwners(vss: readonly Config<VirtualService>[], services: readonly Service[]): Map<string, Config<VirtualService>> {
+  const wild: { vs: Config<VirtualService>; host: string }[] = [];
+  for (const vs of vss) for (const h of vs.spec.hosts ?? []) if (isWildcard(h)) wild.push({ vs, host: h });
   const owners = new Map<string, { vs: Config<VirtualService>; len: number }>();
+  if (wild.length === 0) return new Map();
   for (const svc of services) {
-    for (const vs of vss) {
-      for (const h of vs.spec.hosts ?? []) {
-        if (!isWildcard(h) || !hostMatches(h, svc.hostname)) continue;
-        const cur = owners.get(svc.hostname);
-        if (!cur || h.length > cur.len) owners.set(svc.hostname, { vs, len: h.length });
-      }
+    for (const { vs, host } of wild) {
+      if (!hostMatches(host, svc.hostname)) continue;
+      const cur = owners.get(svc.hostname);
+      if (!cur || host.length > cur.len) owners.set(svc.hostname, { vs, len: host.length });
     }
   }
   return new Map([...owners].map(([k, v]) => [k, v.vs]));
@@ -50,7 +51,10 @@ export function sidecarVirtualHosts(proxy: Proxy, push: PushContext, listener: E
   let vss = listener.virtualServices;
   if (port !== 80) {
     // Only VirtualServices that match a service on this port (Istio's selectVirtualServices).
-    vss = vss.filter((v) => (v.spec.hosts ?? []).some((h) => byHost.has(h) || services.some((s) => hostMatches(h, s.hostname) || hostMatches(s.hostname, h))));
+    const wildServices = services.filter((s) => isWildcard(s.hostname));
+    const matches = (h: string): boolean =>
+      byHost.has(h) || (isWildcard(h) ? services.some((s) => hostMatches(h, s.hostname)) : wildServices.some((s) => hostMatches(s.hostname, h)));
+    vss = vss.filter((v) => (v.spec.hosts ?? []).some(matches));
   }
   const owners = wildcardOwners(vss, services);
   const ctx: RouteContext = {
