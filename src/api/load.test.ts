@@ -105,6 +105,8 @@ test('Kubernetes Lists and JSON; non-Istio documents are skipped with a note', (
   assert.deepEqual(r.skipped, [{ file: 'list.json', index: 0, apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', reason: 'not an Istio resource' }]);
   const bad = parseDocuments(json.replace('"host": "r"', '"host": 7'), 'list.json');
   assert.deepEqual(bad.errors.map((e) => `${e.line} ${e.path}: ${e.message}`), ['13 spec.host: expected string, got number']);
+  const pc = parseDocuments('apiVersion: networking.istio.io/v1beta1\nkind: ProxyConfig\nmetadata: {name: p}\nspec: {concurrency: 2}\n', 'pc.yaml');
+  assert.deepEqual([pc.errors, pc.skipped.map((s) => s.reason)], [[], ['Istio kind not supported by Isthmus']]);
   assert.deepEqual(parseDocuments('', 'empty.yaml'), { configs: [], rejected: [], errors: [], warnings: [], skipped: [], files: [] });
   assert.deepEqual(parseDocuments('---\n---\n# only comments\n', 'empty.yaml').errors, []);
 });

@@ -32,6 +32,8 @@ export interface LoadResult {
 }
 
 const ISTIO_GROUPS = new Set(Object.values(KINDS).map((k) => k.group));
+/** Real Istio kinds in our groups that Isthmus does not implement: skipped with a note rather than rejected. */
+const UNSUPPORTED_ISTIO_KINDS = new Set(['networking.istio.io/ProxyConfig']);
 const KIND_BY_GROUP = new Map<string, Map<string, Kind>>();
 for (const [kind, def] of Object.entries(KINDS) as [Kind, (typeof KINDS)[Kind]][]) {
   let m = KIND_BY_GROUP.get(def.group);
@@ -134,6 +136,10 @@ function loadObject(obj: unknown, ctx: DocCtx, out: LoadResult, inList = false):
     return;
   }
   const kind = KIND_BY_GROUP.get(group)?.get(kindV);
+  if (!kind && UNSUPPORTED_ISTIO_KINDS.has(`${group}/${kindV}`)) {
+    out.skipped.push({ file: ctx.file, index: ctx.index, apiVersion, kind: kindV, ...(nameHint ? { name: nameHint } : {}), reason: 'Istio kind not supported by Isthmus' });
+    return;
+  }
   if (!kind) {
     out.errors.push(docError(ctx, 'kind', `unknown kind ${JSON.stringify(kindV)} in ${group}`, { kind: kindV, ...(nameHint ? { name: nameHint } : {}) }));
     return;

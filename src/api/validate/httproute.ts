@@ -96,8 +96,9 @@ export function checkWeights(routes: readonly (HTTPRouteDestination | RouteDesti
     total += w;
   });
   if (routes.length > 1) {
-    if (total === 0) errs.add(path, 'total destination weight = 0: set a weight on each destination (weights must sum to 100)');
-    else if (total !== 100) errs.add(path, `weights must sum to 100, got ${total}`);
+    // Istio takes weights as relative proportions (weight / sum); only a zero total is an error.
+    if (total === 0) errs.add(path, 'total destination weight = 0: set a weight on each destination');
+    else if (total !== 100) errs.warn(path, `weights sum to ${total}, not 100: traffic is split in proportion to them`);
   }
 }
 

@@ -18,7 +18,6 @@ test('bad/virtualservice.yaml: every error, with exact path, line and message', 
     'L13 reviews spec.http[0].match[0].uri: only one of exact, prefix, regex may be set, got exact and prefix',
     'L17 reviews spec.http[0].match[0].headers["bad header"]: header name bad header is not a valid header name',
     'L18 reviews spec.http[0].match[0].headers["bad header"].regex: invalid regex "a(?=b)": invalid perl operator: (?=; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)',
-    'L19 reviews spec.http[0].route: weights must sum to 100, got 90',
     'L23 reviews spec.http[0].route[0].destination.hots: unknown field',
     'L29 reviews spec.http[0].timeout: timeout must be at least 1ms, got "0.5ms"',
     'L31 reviews spec.http[0].retries.attempts: attempts cannot be negative',
@@ -43,6 +42,7 @@ test('bad/virtualservice.yaml: every error, with exact path, line and message', 
     'L74 reviews spec.tcp[0].match[0].destinationSubnets[0]: "10.0.0.0/40" is not a valid CIDR (prefix length must be 0..32)',
   ]);
   assert.deepEqual(r.warnings.map(fmt), [
+    'L19 reviews spec.http[0].route: weights sum to 90, not 100: traffic is split in proportion to them',
     'L53 reviews spec.http[2]: virtualService rule #2 not used (only the last rule can have no matches)',
     'L55 reviews spec.http[3]: virtualService rule #3 not used (only the last rule can have no matches)',
     'L65 reviews spec.http[4]: virtualService rule #4 not used (only the last rule can have no matches)',
@@ -52,11 +52,11 @@ test('bad/virtualservice.yaml: every error, with exact path, line and message', 
 
 const vs = (spec: string, meta = 'name: r'): string => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {${meta}}\nspec:\n${spec}`;
 
-test('weights: one destination needs none; several must sum to 100; each 0..100', () => {
+test('weights: one destination needs none; several are proportions with a non-zero total; each 0..100', () => {
   assert.deepEqual(errorsOf(vs('  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r}')), []);
   assert.deepEqual(errorsOf(vs('  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, subset: a}\n      weight: 20\n    - destination: {host: r, subset: b}\n      weight: 80')), []);
   assert.deepEqual(errorsOf(vs('  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, subset: a}\n    - destination: {host: r, subset: b}')), [
-    'spec.http[0].route: total destination weight = 0: set a weight on each destination (weights must sum to 100)',
+    'spec.http[0].route: total destination weight = 0: set a weight on each destination',
   ]);
   assert.deepEqual(errorsOf(vs('  hosts: [r]\n  tcp:\n  - route:\n    - destination: {host: r}\n      weight: 120\n    - destination: {host: s}\n      weight: -20')), [
     'spec.tcp[0].route[0].weight: weight 120 must be in range 0..100',

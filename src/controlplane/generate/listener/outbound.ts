@@ -45,6 +45,7 @@ interface PortGroup {
   protocol: Protocol;
   bound: boolean;
   services: Service[];
+  /** VirtualServices of the egress listener(s) the group came from (narrowed to the group's hosts when used). */
   virtualServices: Config<VirtualService>[];
 }
 
@@ -56,14 +57,23 @@ export function interceptionNone(proxy: Proxy): boolean {
 }
 
 function groupsFor(proxy: Proxy, listeners: readonly EgressListener[]): PortGroup[] {
-  const groups = new Map<string, PortGroup>();
+  const groups = new Map<string, { g: PortGroup; services: Set<Service>; vss: Set<Config<VirtualService>> }>();
   const explicit = new Set(listeners.filter((l) => l.port).map((l) => l.port!.number));
-  const add = (key: string, g: Omit<PortGroup, 'services' | 'virtualServices'>, services: Service[], vss: Config<VirtualService>[]): void => {
-    const cur = groups.get(key);
-    if (!cur) groups.set(key, { ...g, services: [...services], virtualServices: [...vss] });
-    else {
-      for (const s of services) if (!cur.services.includes(s)) cur.services.push(s);
-      for (const v of vss) if (!cur.virtualServices.includes(v)) cur.virtualServices.push(v);
+  const add = (key: string, g: Omit<PortGroup, 'services' | 'virtualServices'>, services: readonly Service[], l: EgressListener): void => {
+    let cur = groups.get(key);
+    if (!cur) {
+      cur = { g: { ...g, services: [], virtualServices: [] }, services: new Set(), vss: new Set() };
+      groups.set(key, cur);
+    }
+    for (const s of services) {
+      if (cur.services.has(s)) continue;
+      cur.services.add(s);
+      cur.g.services.push(s);
+    }
+    for (const v of l.virtualServices) {
+      if (cur.vss.has(v)) continue;
+      cur.vss.add(v);
+      cur.g.virtualServices.push(v);
     }
   };
   for (const l of listeners) {
@@ -71,7 +81,7 @@ function groupsFor(proxy: Proxy, listeners: readonly EgressListener[]): PortGrou
     if (l.port) {
       const address = l.bind ?? (bound ? LOCALHOST : WILDCARD);
       const services = l.services.filter((s) => s.ports.some((p) => p.port === l.port!.number));
-      add(`${address}_${l.port.number}`, { address, port: l.port.number, protocol: l.port.protocol, bound }, services, l.virtualServices);
+      add(`${address}_${l.port.number}`, { address, port: l.port.number, protocol: l.port.protocol, bound }, services, l);
       continue;
     }
     for (const svc of l.services) {
@@ -81,11 +91,11 @@ function groupsFor(proxy: Proxy, listeners: readonly EgressListener[]): PortGrou
         const httpish = isHTTP(p.protocol) || p.protocol === 'UNSUPPORTED';
         let address = l.bind ?? (bound ? LOCALHOST : WILDCARD);
         if (!bound && !l.bind && !httpish && vip) address = vip;
-        add(`${address}_${p.port}`, { address, port: p.port, protocol: p.protocol, bound }, [svc], l.virtualServices);
+        add(`${address}_${p.port}`, { address, port: p.port, protocol: p.protocol, bound }, [svc], l);
       }
     }
   }
-  return [...groups.values()];
+  return [...groups.values()].map((x) => x.g);
 }
 
 function vssFor(group: PortGroup): Config<VirtualService>[] {

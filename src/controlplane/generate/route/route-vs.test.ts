@@ -265,4 +265,35 @@ spec:
     assert.deepEqual(r.hash_policy, [{ cookie: { name: 'session', ttl: { seconds: 60, nanos: 0 } } }]);
     assert.equal((r.retry_policy as Obj).retry_host_predicate, undefined);
   });
+
+  void it('sends unknown hosts to the Sidecar egress proxy, and serves external VirtualService hosts on port 80', () => {
+    const push = pushContextFromYaml(
+      join(
+        serviceEntry('web', { ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] }),
+        `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default}
+spec:
+  outboundTrafficPolicy:
+    mode: ALLOW_ANY
+    egressProxy: {host: egress.istio-system.svc.cluster.local, port: {number: 8080}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: google}
+spec:
+  hosts: [www.google.com]
+  http:
+  - route: [{destination: {host: web}}]`,
+      ),
+    );
+    const rcs = rds(push, productpage, ['80']);
+    assertGolden('route-egress-proxy', rcs, TypeUrl.RouteConfiguration);
+    const sim = (host: string) => simulateProxy(push, productpage, { port: 80, host });
+    assert.equal(sim('unknown.example.org').cluster, 'outbound|8080||egress.istio-system.svc.cluster.local');
+    const google = sim('www.google.com');
+    assert.equal(google.virtualHost, 'www.google.com:80');
+    assert.equal(google.cluster, outbound('web.default.svc.cluster.local', 80));
+  });
 });
