@@ -40,6 +40,8 @@ export const PROTO_FILES = [
   'envoy/extensions/load_balancing_policies/wrr_locality/v3/wrr_locality.proto',
   'envoy/extensions/load_balancing_policies/pick_first/v3/pick_first.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
   'envoy/admin/v3/config_dump.proto',
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',

@@ -3,11 +3,9 @@ import { listenerGenerator, routeNamesOf } from '../../src/controlplane/generate
 import { routeGenerator } from '../../src/controlplane/generate/route/index.js';
 import type { Resource } from '../../src/controlplane/generate/types.js';
 import type { Proxy, PushContext } from '../../src/controlplane/model/types.js';
-import { ensureRetryProtos } from './protos.js';
 
 type Obj = Record<string, unknown>;
 
-ensureRetryProtos();
 
 export function lds(push: PushContext, proxy: Proxy, names?: readonly string[]): Resource[] {
   return listenerGenerator.generate(proxy, push, names ? { names } : {});

@@ -1,5 +1,6 @@
 // Small builders shared by the route and listener generators: type URLs, durations, percentages, config metadata.
 import type { Config } from '../../../api/config.js';
+import { configPath } from '../cluster/policy.js';
 import { parseDuration } from '../../../api/duration.js';
 import { durationMs, toStruct } from '../../../xds/codec.js';
 import type { Percent } from '../../../api/types/networking.js';
@@ -60,12 +61,6 @@ export function percentToFraction(p: Percent): Obj {
 /** Deprecated integer percentage → FractionalPercent per hundred (translateIntegerToFractionalPercent). */
 export function integerToFraction(p: number): Obj {
   return { numerator: p, denominator: 'HUNDRED' };
-}
-
-/** Istio's config path of a resource (`/apis/GROUP/VERSION/namespaces/NS/virtual-service/NAME`). */
-export function configPath(cfg: Config): string {
-  const kind = cfg.meta.kind.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
-  return `/apis/${cfg.meta.group}/${cfg.meta.version}/namespaces/${cfg.meta.namespace}/${kind}/${cfg.meta.name}`;
 }
 
 /** envoy.config.core.v3.Metadata naming the Istio config a route came from (util.BuildConfigInfoMetadata). */
