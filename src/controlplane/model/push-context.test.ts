@@ -31,7 +31,7 @@ void describe('PushContext', () => {
     assert.ok(push.serviceForHost(h('priv'), 'a'));
     assert.equal(push.serviceForHost(h('priv'), 'b'), undefined);
     assert.ok(push.serviceForHost(h('tob'), 'b'));
-    assert.ok(push.serviceForHost(h('tob'), 'a'));
+    assert.equal(push.serviceForHost(h('tob'), 'a'), undefined, 'exportTo [b] hides it from its own namespace, as istiod');
     assert.equal(push.serviceForHost(h('tob'), 'c'), undefined);
     assert.equal(push.serviceForHost(h('none'), 'a'), undefined);
     assert.equal(push.serviceForHost('nope', 'a'), undefined);

@@ -41,11 +41,12 @@ export function exportToSet(exportTo: readonly string[] | undefined, namespace: 
 
 /**
  * Visibility of a resource declared in `ownNamespace` with `exportTo` (from exportToSet) from `namespace`:
- * '*' exports everywhere, an empty set (exportTo '~') nowhere; the own namespace sees the resource unless '~' alone.
+ * "*" exports everywhere, an empty set (exportTo "~") nowhere, "." (expanded) to the own namespace.
  */
-export function isVisible(exportTo: ReadonlySet<string>, ownNamespace: string, namespace: string): boolean {
+export function isVisible(exportTo: ReadonlySet<string>, _ownNamespace: string, namespace: string): boolean {
   if (exportTo.size === 0) return false;
-  return exportTo.has('*') || exportTo.has(namespace) || ownNamespace === namespace;
+  // As istiod: the own namespace sees it only through "." (already expanded to it), never implicitly.
+  return exportTo.has('*') || exportTo.has(namespace);
 }
 
 /** Label selector: every selector label present with the same value (an empty selector matches everything). */
