@@ -1,7 +1,6 @@
 // Gateway RouteConfiguration (`http.80`, `https.443.https.gw.ns`): one virtual host per host shared by a server and a
 // VirtualService bound to its Gateway, 404 (no routes) when nothing is bound (Istio's buildGatewayHTTPRouteConfig).
 import type { Proxy, PushContext } from '../../model/types.js';
-import { resolveDelegates } from './delegate.js';
 import { isCatchAllRoute } from './match.js';
 import { emptyRouteConfig } from './sidecar.js';
 import type { GatewayServer } from './servers.js';
@@ -31,7 +30,7 @@ export function gatewayVirtualHosts(proxy: Proxy, push: PushContext, servers: re
       const key = `${gs.gatewayName}|${vs.meta.namespace}/${vs.meta.name}|${port}`;
       let routes = routeCache.get(key);
       if (!routes) {
-        routes = buildHTTPRoutes(resolveDelegates(vs, push), {
+        routes = buildHTTPRoutes(vs, {
           proxy,
           push,
           listenPort: port,

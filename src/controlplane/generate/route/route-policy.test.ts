@@ -10,9 +10,6 @@ import { byName, rds } from '../../../../test/simulation/gen.js';
 import { REVIEWS, join, outbound, serviceEntry, workloadEntry } from '../../../../test/simulation/fixtures.js';
 import { simulateProxy } from '../../../../test/simulation/harness.js';
 import type { SimRequest, SimResult } from '../../../../test/simulation/simulate.js';
-import { resolveDelegates } from './delegate.js';
-import type { Config } from '../../../api/config.js';
-import type { VirtualService } from '../../../api/types/networking.js';
 
 type Obj = Record<string, unknown>;
 const RATINGS = 'ratings.default.svc.cluster.local';
@@ -228,17 +225,6 @@ spec:
     assert.equal(sim({ path: '/reviews/v2/x' }).cluster, outbound(REVIEWS, 9080, 'v1'));
     assert.equal(sim({ path: '/other' }).route, 'rest');
     assert.equal(sim({ path: '/x' }).cluster, outbound(RATINGS));
-  });
-
-  void it('resolves delegates itself when the snapshot hands it an unmerged root', () => {
-    const root: Config<VirtualService> = {
-      meta: { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', name: 'root', namespace: 'default', labels: {}, annotations: {}, resourceVersion: '1' },
-      spec: { hosts: [REVIEWS], http: [{ name: 'r', match: [{ uri: { prefix: '/a' } }], delegate: { name: 'd' } }, { name: 'missing', delegate: { name: 'nope' } }] },
-    };
-    const d: Config<VirtualService> = { meta: { ...root.meta, name: 'd' }, spec: { http: [{ name: 'x', match: [{ uri: { prefix: '/a/b' } }], route: [{ destination: { host: REVIEWS } }] }] } };
-    const push = { configs: () => [root, d] } as unknown as PushContext;
-    const merged = resolveDelegates(root, push);
-    assert.deepEqual(merged.spec.http, [{ name: 'r-x', match: [{ uri: { prefix: '/a/b' } }], route: [{ destination: { host: REVIEWS } }] }]);
   });
 
   void it('keeps the whole RouteConfiguration valid when a VirtualService host has no service on the port', () => {

@@ -6,7 +6,6 @@ import type { VirtualService } from '../../../api/types/networking.js';
 import { ClusterName, clusterName } from '../../../xds/types.js';
 import type { Proxy, PushContext, Service } from '../../model/types.js';
 import { hostMatches } from '../../registry/hosts.js';
-import { resolveDelegates } from './delegate.js';
 import type { EgressListener } from './egress.js';
 import { egressListenerForPort, egressListeners, isHTTPOrSniffed } from './egress.js';
 import { hashPolicyFor } from '../cluster/lb.js';
@@ -70,8 +69,8 @@ export function sidecarVirtualHosts(proxy: Proxy, push: PushContext, listener: E
 
   const wrappers: Wrapper[] = [];
   const claimed = new Set<string>();
-  for (const raw of vss) {
-    const vs = resolveDelegates(raw, push);
+  // Delegate VirtualServices are already merged into their roots by the snapshot (model/delegate.ts).
+  for (const vs of vss) {
     const routes = buildHTTPRoutes(vs, ctx);
     if (routes.length === 0) continue;
     const vsHosts: string[] = [];
@@ -85,7 +84,7 @@ export function sidecarVirtualHosts(proxy: Proxy, push: PushContext, listener: E
       }
       const matched = services.filter((s) => hostMatches(h, s.hostname));
       if (matched.length === 0) vsHosts.push(h);
-      for (const s of matched) if (owners.get(s.hostname) === raw && !matching.includes(s)) matching.push(s);
+      for (const s of matched) if (owners.get(s.hostname) === vs && !matching.includes(s)) matching.push(s);
     }
     const httpServices = matching.filter(httpOnPort);
     if (httpServices.length === 0 && port !== 80) continue;
