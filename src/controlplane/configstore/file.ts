@@ -6,6 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { CONFIG_EXTENSIONS, listConfigFiles, loadFile } from '../../api/load.js';
 import type { LoadResult } from '../../api/load.js';
+import { formatError } from '../../api/errors.js';
 import { ErrorCode, MeshError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ConfigStore } from './store.js';
@@ -16,7 +17,7 @@ export interface FileConfigSourceOptions {
   /** Coalescing window for bursts of events on one path (editors write several times), ms. Default 20. */
   settleMs?: number;
   /** Loader (default: api/load.ts loadFile). */
-  load?: (path: string) => Promise<Pick<LoadResult, 'configs' | 'rejected' | 'errors'>>;
+  load?: (path: string) => Promise<Pick<LoadResult, 'configs' | 'rejected' | 'errors'> & Partial<Pick<LoadResult, 'warnings'>>>;
 }
 
 function isConfigFile(p: string): boolean {
@@ -149,6 +150,8 @@ export class FileConfigSource {
     const r = await this.load(file);
     if (this.closed) return;
     this.store.applySource(file, { configs: r.configs, rejected: r.rejected, errors: r.errors });
+    // What Istio accepts but flags (deprecated fields, unreachable rules, ...) is logged, never rejected.
+    for (const w of r.warnings ?? []) log.warn('config warning', { warning: formatError(w) });
     this.known.add(file);
   }
 
