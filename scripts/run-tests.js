@@ -14,7 +14,7 @@ function find(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = [...find('src', []), ...find('test', [])].filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = [...find('src', []), ...find('test', []), ...find('samples', [])].filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
