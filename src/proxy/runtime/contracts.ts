@@ -69,6 +69,8 @@ export interface UpstreamRequest extends LbContext {
   upgrade?: string;
   /** 'http1' | 'http2': the downstream protocol, for clusters with use_downstream_protocol. */
   downstreamProtocol: 'http1' | 'http2';
+  /** Route auto_host_rewrite: replace the `host` header with the chosen host's hostname (or address:port). */
+  autoHostRewrite?: boolean;
 }
 
 /** Response callbacks, undici Dispatcher-handler style; return false from onHeaders/onData to apply backpressure. */

@@ -43,6 +43,8 @@ export interface HeaderMatcher {
   invert: boolean;
   /** Range match [start, end) on an integer header value. */
   range?: { start: number; end: number };
+  /** treat_missing_header_as_empty: an absent header is matched as "" (else an absent header never matches, except present/absent checks). */
+  treatMissingAsEmpty?: boolean;
 }
 
 export interface QueryParamMatcher {
@@ -99,6 +101,9 @@ export interface UpstreamTls {
   /** No validation context at all (SIMPLE without CA and insecureSkipVerify). */
   skipVerify: boolean;
   autoSni: boolean;
+  /** tls_params, in Node's spelling ('TLSv1.2', 'TLSv1.3'). */
+  minVersion?: string;
+  maxVersion?: string;
 }
 
 export interface AccessLogConfig {
@@ -276,6 +281,8 @@ export interface MirrorPolicy {
 export interface WeightedCluster {
   name: string;
   weight: number;
+  /** host_rewrite_literal of this weighted cluster (Istio sets it per destination). */
+  hostRewriteLiteral?: string;
   headers: HeaderMutations;
   perFilter: PerFilterConfig;
 }
@@ -327,6 +334,8 @@ export interface RouteMatch {
   /** runtime_fraction default value (0..1), undefined = always. */
   fraction?: number;
   grpc: boolean;
+  /** connect_matcher: matches CONNECT requests only (path is then undefined). */
+  connect?: boolean;
 }
 
 export interface Route {
@@ -432,6 +441,11 @@ export interface Cluster {
   tls?: UpstreamTls;
   /** ORIGINAL_DST / inbound passthrough: bind the upstream socket to this source address (127.0.0.6). */
   upstreamBindAddress?: string;
+  /** common_lb_config.healthy_panic_threshold in percent (Envoy default 50; Istio sets 0 = never panic with outlier detection). */
+  healthyPanicThresholdPercent?: number;
+  /** STRICT_DNS / LOGICAL_DNS: dns_refresh_rate (Envoy default 5000 ms) and dns_lookup_family (V4_ONLY, V6_ONLY, AUTO, V4_PREFERRED, ALL). */
+  dnsRefreshRateMs?: number;
+  dnsLookupFamily?: string;
   /** Hash of the decoded config: unchanged clusters keep their pools and state. */
   hash: string;
 }
