@@ -17,6 +17,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the control plane (istiod): Istio YAML → Envoy xDS over gRPC ADS',
     run: async (argv, out, err) => (await import('./discovery.js')).runDiscoveryCommand(argv, out, err),
   },
+  proxy: {
+    summary: 'run the data-plane proxy (istio-proxy): sidecar or router (gateway), driven by xDS',
+    run: async (argv, out, err) => (await import('./proxy.js')).runProxyCommand(argv, out, err),
+  },
   validate: {
     summary: 'validate Istio YAML/JSON files like istioctl validate',
     run: async (argv, out, err) => (await import('./validate.js')).runValidate(argv, out, err),

@@ -1,0 +1,89 @@
+// HTTP/1.1 Upgrade (WebSocket) and CONNECT requests on the socket node:http detached ('upgrade' / 'connect'
+// events): an Exchange that writes HTTP/1.1 responses itself and then tunnels bytes both ways.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { HcmContext } from './context.js';
+import { Exchange, type ConnState } from './exchange.js';
+import { getHeader } from './headers.js';
+import { initFromH1 } from './h1.js';
+import { pipeBoth } from './tunnel.js';
+
+/** An HTTP/1.1 Upgrade or CONNECT request on a socket node:http handed over ('upgrade' / 'connect' events). */
+export class RawExchange extends Exchange {
+  readonly protocol: string;
+  private closed = false;
+  private tunnel = false;
+  private head: Buffer | null;
+
+  constructor(
+    hcm: HcmContext,
+    conn: ConnState,
+    req: IncomingMessage,
+    readonly socket: Socket,
+    head: Buffer,
+  ) {
+    super(hcm, conn);
+    this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    initFromH1(this, req);
+    this.head = head.length ? head : null;
+    if (this.method === 'CONNECT') {
+      this.isConnect = true;
+      this.authority = req.url ?? '';
+      this.path = '/';
+    } else this.upgrade = getHeader(this.headers, 'upgrade')?.toLowerCase();
+    // An upgrade request's body (if any) is tunnel data: it goes upstream after the switch.
+    this.hasBody = false;
+    socket.on('close', () => this.onSocketClose());
+    socket.on('drain', () => this.onDownstreamDrain());
+    socket.on('error', () => socket.destroy());
+  }
+
+  protected writeHead(status: number, headers: string[], end: boolean): void {
+    if (this.socket.destroyed) return;
+    let s = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    const switching = status === 101 || (this.isConnect && status >= 200 && status < 300);
+    if (!switching) s += 'connection: close\r\n';
+    this.socket.write(s + '\r\n');
+    if (end) this.socket.end();
+  }
+
+  writeBody(chunk: Buffer): boolean {
+    return this.socket.destroyed ? true : this.socket.write(chunk);
+  }
+
+  endBody(): void {
+    this.socket.end();
+  }
+
+  resetDownstream(): void {
+    this.localReset = true;
+    this.socket.destroy();
+  }
+
+  override acceptUpgrade(status: number, headers: string[], upstream: Socket): void {
+    this.respond(status, headers, false, false, true);
+    this.openTunnel(upstream);
+  }
+
+  override openTunnel(upstream: Socket): void {
+    if (this.socket.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.tunnel = true;
+    if (this.head) upstream.write(this.head);
+    this.head = null;
+    pipeBoth(this.socket, upstream);
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tunnel) {
+      this.bytesSent = this.socket.bytesWritten;
+      this.tunnelBytesReceived = this.socket.bytesRead;
+    }
+    this.finish(!this.tunnel && !this.socket.writableFinished);
+  }
+}
