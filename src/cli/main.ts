@@ -25,6 +25,30 @@ const COMMANDS: Record<string, Command> = {
     summary: 'validate Istio YAML/JSON files like istioctl validate',
     run: async (argv, out, err) => (await import('./validate.js')).runValidate(argv, out, err),
   },
+  up: {
+    summary: 'run a mesh file locally: control plane, gateways, sidecars and apps, each on its own 127.x.y.z',
+    run: async (argv, out, err) => (await import('./up.js')).runUp(argv, out, err),
+  },
+  demo: {
+    summary: 'run Bookinfo, httpbin and sleep behind an ingress gateway on 127.0.0.1:8080 (isthmus up on the sample)',
+    run: async (argv, out, err) => (await import('./demo.js')).runDemo(argv, out, err),
+  },
+  apply: {
+    summary: 'validate Istio YAML and apply it to the running local mesh, then wait for the proxies to sync',
+    run: async (argv, out, err) => (await import('./apply.js')).runApply(argv, out, err),
+  },
+  delete: {
+    summary: 'delete the resources a file names from the running local mesh',
+    run: async (argv, out, err) => (await import('./delete.js')).runDelete(argv, out, err),
+  },
+  'proxy-status': {
+    summary: 'sync state (SYNCED / STALE / NOT SENT) of every proxy of the running local mesh, like istioctl',
+    run: async (argv, out, err) => (await import('./proxy-status.js')).runProxyStatus(argv, out, err),
+  },
+  status: {
+    summary: 'workloads of the running local mesh: addresses, ports, PIDs, health',
+    run: async (argv, out, err) => (await import('./status.js')).runStatus(argv, out, err),
+  },
 };
 
 export function usage(): string {

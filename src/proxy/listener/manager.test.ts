@@ -13,14 +13,14 @@ after(async () => {
   for (const m of managers) await m.close();
 });
 
-function setup(opts: { drainMs?: number; originalDst?: ConstructorParameters<typeof ListenerManager>[0]['originalDst'] } = {}): {
+function setup(opts: { drainMs?: number; retryMs?: number; originalDst?: ConstructorParameters<typeof ListenerManager>[0]['originalDst'] } = {}): {
   m: ListenerManager;
   f: FakeFactory;
   stats: Stats;
 } {
   const f = new FakeFactory();
   const stats = new Stats();
-  const m = new ListenerManager({ factory: f, stats, drainMs: opts.drainMs ?? 5_000, ...(opts.originalDst ? { originalDst: opts.originalDst } : {}) });
+  const m = new ListenerManager({ factory: f, stats, drainMs: opts.drainMs ?? 5_000, ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}), ...(opts.originalDst ? { originalDst: opts.originalDst } : {}) });
   managers.push(m);
   return { m, f, stats };
 }
@@ -155,6 +155,24 @@ test('EADDRINUSE is reported in status and stats, never thrown; a later snapshot
   assert.equal(m.status().find((s) => s.name === 'busy')!.state, 'active');
   const c = await dial(busy);
   assert.equal(await c.line(), 'tcp1:again again - -');
+  c.socket.destroy();
+});
+
+test('a failed bind is retried on a timer: the listener binds once the port is free, without a new snapshot', async () => {
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  const busy = (blocker.address() as AddressInfo).port;
+  const { m, stats } = setup({ retryMs: 50 });
+  await m.apply(snapshot([listener({ name: 'later', address: { address: '127.0.0.1', port: busy } })]));
+  assert.equal(m.status()[0].state, 'failed');
+  await new Promise((r) => blocker.close(r));
+  const deadline = Date.now() + 5_000;
+  while (m.status()[0]?.state !== 'active' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(m.status()[0]?.state, 'active', JSON.stringify(m.status()));
+  assert.ok((stats.get('listener_manager.listener_create_failure') ?? 0) >= 1);
+  const c = await dial(busy);
+  assert.equal(await c.line(), 'tcp1:later later - -');
   c.socket.destroy();
 });
 

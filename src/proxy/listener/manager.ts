@@ -1,7 +1,8 @@
 // The listener manager: follows ConfigSource snapshots, binds listeners (bindToPort) and keeps the others for
 // original-destination hand-off; an unchanged listener (same hash) is untouched, a changed one swaps its chains on
 // the same server socket (no connection refused) while the old version drains, a removed one stops accepting and
-// drains. Bind failures are recorded (log, stats, admin state) and retried on the next snapshot, never fatal.
+// drains. Bind failures are recorded (log, stats, admin state), never fatal, and retried: at once on a snapshot that
+// changes the listener, else on a timer (the port may be freed without any config change, e.g. a restarting app).
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { toMeshError } from '../../shared/errors.js';
@@ -25,6 +26,8 @@ export interface ListenerManagerOptions {
   originalDst?: OriginalDstHook;
   /** Drain time of connections accepted under a changed or removed listener (ms). */
   drainMs?: number;
+  /** How long after a failed bind it is retried without a config change (ms, default RETRY_FAILED_MS). */
+  retryMs?: number;
 }
 
 export type ListenerState = 'active' | 'failed' | 'stopped';
@@ -64,10 +67,13 @@ interface Entry {
   error?: string;
   /** When a failed bind was last tried (retries wait RETRY_FAILED_MS unless the config changes). */
   failedAt?: number;
+  /** Pending timed retry of a failed bind. */
+  retry?: NodeJS.Timeout;
 }
 
-/** A listener whose bind failed is retried on a later snapshot, at most this often with an unchanged config. */
+/** A listener whose bind failed is retried this long after (doubling per failure up to MAX_RETRY_MS), or on a later snapshot that changes it. */
 export const RETRY_FAILED_MS = 5_000;
+const MAX_RETRY_MS = 60_000;
 
 const addrKey = (a: SocketAddress): string => `${a.address}:${a.port}`;
 /** The address a listener claims; port 0 (tests: any free port) claims nothing shared. */
@@ -80,6 +86,7 @@ export class ListenerManager {
   private readonly byAddress = new Map<string, Entry>();
   private readonly draining = new Set<ActiveListener>();
   private readonly drainMs: number;
+  private readonly retryMs: number;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly handOff = (dst: SocketAddress, from: ActiveListener): ActiveListener | undefined => {
@@ -90,6 +97,7 @@ export class ListenerManager {
 
   constructor(private readonly opts: ListenerManagerOptions) {
     this.drainMs = opts.drainMs ?? DEFAULT_LISTENER_DRAIN_MS;
+    this.retryMs = opts.retryMs ?? RETRY_FAILED_MS;
   }
 
   /** Applies the current snapshot and every later one; returns the unsubscribe function. */
@@ -156,7 +164,7 @@ export class ListenerManager {
     return a;
   }
 
-  private async add(l: Listener): Promise<void> {
+  private async add(l: Listener, attempt = 0): Promise<void> {
     const active = this.newActive(l);
     const e: Entry = { name: l.name, hash: l.hash, config: l, active, state: 'active' };
     this.entries.set(l.name, e);
@@ -198,8 +206,26 @@ export class ListenerManager {
       this.byAddress.delete(key);
       server.close();
       this.opts.stats.counter('listener_manager.listener_create_failure').inc();
-      log.error('listener bind failed', { listener: l.name, address: key, code: me.code, error: me.message });
+      const delay = Math.min(this.retryMs * 2 ** attempt, MAX_RETRY_MS);
+      log.error('listener bind failed', { listener: l.name, address: key, code: me.code, error: me.message, retryInMs: delay });
+      this.retryLater(e, delay, attempt + 1);
     }
+  }
+
+  /** Binds a failed listener again after `delay`, unless a snapshot replaced or removed it meanwhile. */
+  private retryLater(e: Entry, delay: number, attempt: number): void {
+    const t = setTimeout(() => {
+      const run = this.queue.then(async () => {
+        if (this.stopped || this.entries.get(e.name) !== e || e.state !== 'failed') return;
+        this.entries.delete(e.name);
+        e.active.destroyAll(); // it never accepted a connection
+        await this.add(e.config, attempt);
+        this.updateGauges();
+      });
+      this.queue = run.catch((err: unknown) => log.error('listener bind retry failed', { listener: e.name, error: toMeshError(err).message }));
+    }, delay);
+    t.unref();
+    e.retry = t;
   }
 
   /** Same address, new config: new connections go to the new version at once; the old one drains. */
@@ -214,6 +240,7 @@ export class ListenerManager {
   }
 
   private remove(e: Entry): void {
+    if (e.retry) clearTimeout(e.retry);
     this.entries.delete(e.name);
     if (this.byAddress.get(claimKey(e.config)) === e) this.byAddress.delete(claimKey(e.config));
     if (e.binding) e.binding.server.close();
@@ -306,6 +333,7 @@ export class ListenerManager {
     await this.queue.catch(() => undefined);
     const closes: Promise<void>[] = [];
     for (const e of this.entries.values()) {
+      if (e.retry) clearTimeout(e.retry);
       if (e.binding) {
         const srv = e.binding.server;
         closes.push(new Promise((resolve) => srv.close(() => resolve())));

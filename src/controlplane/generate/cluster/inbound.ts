@@ -4,7 +4,7 @@ import type { ConnectionPoolSettings, IstioIngressListener } from '../../../api/
 import type { Proxy, PushContext, Service, ServicePort, SidecarScope } from '../../model/types.js';
 import { durationMs } from '../../../xds/codec.js';
 import { ClusterName, clusterName } from '../../../xds/types.js';
-import { parseProtocol } from '../../registry/hosts.js';
+import { portProtocol } from '../../registry/hosts.js';
 import { applyConnectionPool, setUpstreamProtocol } from './connpool.js';
 import { finish, type ClusterDraft } from './draft.js';
 import { serviceMetadata, setIstioMetadata } from './metadata.js';
@@ -121,7 +121,7 @@ export function buildInboundClusters(proxy: Proxy, push: PushContext, scope: Sid
       const b = ingressBind(proxy, il);
       if (!b) continue;
       const match = instances.find((i) => i.endpoint.port === il.port.number);
-      const servicePort: ServicePort = { name: il.port.name ?? '', port: il.port.number, protocol: parseProtocol(il.port.protocol) };
+      const servicePort: ServicePort = { name: il.port.name ?? '', port: il.port.number, protocol: portProtocol(il.port.name ?? '', il.port.protocol) };
       const list = match ? [{ service: match.service, port: servicePort }] : [];
       out.push(inboundCluster(proxy, push, scope, il.port.number, b.bind, b.port, list, servicePort, !match));
     }

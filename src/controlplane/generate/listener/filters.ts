@@ -17,6 +17,11 @@ export interface HcmOptions {
   rds?: string;
   /** Inline RouteConfiguration (inbound). */
   routeConfig?: Obj;
+  /**
+   * Istio's HTTP_PROXY egress port: absolute-URI requests (`http_protocol_options.allow_absolute_url`) and CONNECT
+   * tunnels (`upgrade_configs` CONNECT) besides WebSocket.
+   */
+  httpProxy?: boolean;
 }
 
 /** The envoy.filters.network.http_connection_manager network filter. */
@@ -28,6 +33,10 @@ export function httpConnectionManager(o: HcmOptions): Obj {
   cfg.use_remote_address = { value: o.class === 'gateway' };
   cfg.generate_request_id = { value: true };
   cfg.upgrade_configs = [{ upgrade_type: 'websocket' }];
+  if (o.httpProxy) {
+    cfg.http_protocol_options = { allow_absolute_url: { value: true } };
+    (cfg.upgrade_configs as Obj[]).push({ upgrade_type: 'CONNECT' });
+  }
   cfg.stream_idle_timeout = ZERO_DURATION;
   cfg.normalize_path = { value: true };
   cfg.path_with_escaped_slashes_action = 'KEEP_UNCHANGED';

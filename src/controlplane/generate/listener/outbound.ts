@@ -1,6 +1,7 @@
 // Sidecar outbound listeners: `virtualOutbound` (15001, original destination, passthrough or blackhole) and one
 // listener per service port (`0.0.0.0_9080` for HTTP, `VIP_PORT` for TCP), not bound unless the Sidecar egress listener
 // (or the proxy) uses captureMode NONE, in which case it is bound to `bind:port` (Istio's buildSidecarOutboundListeners).
+// An egress port of protocol HTTP_PROXY is an explicit HTTP proxy (absolute URIs, CONNECT) routed by `http_proxy`.
 import type { Config } from '../../../api/config.js';
 import type { VirtualService } from '../../../api/types/networking.js';
 import { ClusterName, ListenerName, clusterName } from '../../../xds/types.js';
@@ -8,6 +9,7 @@ import type { Protocol, Proxy, PushContext, Service } from '../../model/types.js
 import { hostMatches } from '../../registry/hosts.js';
 import type { EgressListener } from '../route/egress.js';
 import { egressListeners, isHTTP } from '../route/egress.js';
+import { HTTP_PROXY_ROUTE } from '../route/sidecar.js';
 import type { Obj } from '../route/util.js';
 import {
   PLAINTEXT_HTTP_ALPNS, SNIFF_TIMEOUT, httpConnectionManager, httpInspector, socketAddress, tcpProxy, tlsInspector,
@@ -106,6 +108,11 @@ function hcmChain(name: string, port: number): Obj {
   return { name, filters: [httpConnectionManager({ statPrefix: `outbound_${name}`, class: 'sidecar-outbound', rds: String(port) })] };
 }
 
+/** Istio's HTTP_PROXY egress port: an HCM taking absolute-URI requests and CONNECT, routed by `http_proxy`. */
+function httpProxyChain(name: string): Obj {
+  return { name, filters: [httpConnectionManager({ statPrefix: `outbound_${name}`, class: 'sidecar-outbound', rds: HTTP_PROXY_ROUTE, httpProxy: true })] };
+}
+
 /** TCP chains: VirtualService tcp routes, else the (first) service's cluster, else the fallback cluster. */
 function tcpChains(group: PortGroup, ctx: L4Context, fallback: string): Obj[] {
   const { chains, hasDefault } = tcpRouteChains(vssFor(group), ctx);
@@ -129,7 +136,9 @@ function buildPortListener(proxy: Proxy, push: PushContext, g: PortGroup): Obj |
     checkSource: true,
   };
   const listener: Obj = { name, address: socketAddress(g.address, g.port), traffic_direction: 'OUTBOUND' };
-  if (isHTTP(g.protocol)) {
+  if (g.protocol === 'HTTP_PROXY') {
+    listener.filter_chains = [httpProxyChain(name)];
+  } else if (isHTTP(g.protocol)) {
     listener.filter_chains = [hcmChain(name, g.port)];
   } else if (g.protocol === 'UNSUPPORTED') {
     // Protocol not declared: sniff; HTTP goes to the HCM, anything else through the TCP chain.

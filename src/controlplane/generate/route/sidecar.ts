@@ -1,6 +1,7 @@
 // Sidecar outbound RouteConfiguration for one port (RDS name "9080"): a virtual host per visible HTTP service on the
 // port (VirtualService routes or a default route), then the allow_any / block_all catch-all (Istio's
-// buildSidecarOutboundHTTPRouteConfig and BuildSidecarOutboundVirtualHosts).
+// buildSidecarOutboundHTTPRouteConfig and BuildSidecarOutboundVirtualHosts). RDS name "http_proxy" (an HTTP_PROXY egress
+// port) merges every HTTP port's virtual hosts, domains with `:port` (bare names only for port 80).
 import type { Config } from '../../../api/config.js';
 import type { VirtualService } from '../../../api/types/networking.js';
 import { ClusterName, clusterName } from '../../../xds/types.js';
@@ -145,8 +146,46 @@ export function emptyRouteConfig(name: string): Obj {
   return { name, virtual_hosts: [], validate_clusters: { value: false } };
 }
 
-/** RouteConfiguration for sidecar RDS name `routeName` (a port number); an empty one for names it does not know. */
+/** RDS name of the HTTP proxy route configuration (Istio's model.RDSHttpProxy). */
+export const HTTP_PROXY_ROUTE = 'http_proxy';
+
+/**
+ * The `http_proxy` route configuration of an HTTP_PROXY egress listener: the virtual hosts of every HTTP (or sniffed)
+ * port of its services, keeping only `host:port` domains except on port 80 (Istio's mergeAllVirtualHosts), then the
+ * catch-all. Ports are kept in host matching (unlike per-port route configs), so `reviews:9080` and `reviews:9081`
+ * reach different virtual hosts.
+ */
+function httpProxyRouteConfig(proxy: Proxy, push: PushContext): Obj {
+  const listener = egressListeners(proxy, push).find((l) => l.port?.protocol === 'HTTP_PROXY');
+  if (!listener) return emptyRouteConfig(HTTP_PROXY_ROUTE);
+  const ports = new Set<number>();
+  for (const s of listener.services) for (const p of s.ports) if (isHTTPOrSniffed(p.protocol)) ports.add(p.port);
+  const vhosts: Obj[] = [];
+  const used = new Set<string>();
+  for (const port of [...ports].sort((a, b) => a - b)) {
+    // A VirtualService contributes to the ports of the services it names (no port-80 special case: Istio's listenPort 0).
+    const onPort = listener.services.filter((s) => s.ports.some((p) => p.port === port && isHTTPOrSniffed(p.protocol)));
+    const vss = listener.virtualServices.filter((v) => (v.spec.hosts ?? []).some((h) => onPort.some((s) => hostMatches(h, s.hostname) || hostMatches(s.hostname, h))));
+    for (const vh of sidecarVirtualHosts(proxy, push, { ...listener, virtualServices: vss }, port, true)) {
+      const domains = (vh.domains as string[]).filter((d) => (port === 80 || d.includes(':')) && !used.has(d.toLowerCase()));
+      if (domains.length === 0) continue;
+      for (const d of domains) used.add(d.toLowerCase());
+      vhosts.push({ ...vh, domains });
+    }
+  }
+  vhosts.sort(byName);
+  vhosts.push(catchAllVirtualHost(proxy, push));
+  return {
+    name: HTTP_PROXY_ROUTE,
+    virtual_hosts: vhosts,
+    validate_clusters: { value: false },
+    max_direct_response_body_size_bytes: { value: MAX_DIRECT_RESPONSE_BODY_BYTES },
+  };
+}
+
+/** RouteConfiguration for sidecar RDS name `routeName` (a port number, or `http_proxy`); an empty one for names it does not know. */
 export function sidecarRouteConfig(proxy: Proxy, push: PushContext, routeName: string): Obj {
+  if (routeName === HTTP_PROXY_ROUTE) return httpProxyRouteConfig(proxy, push);
   const port = Number(routeName);
   if (!/^\d+$/.test(routeName) || !Number.isInteger(port) || port <= 0) return emptyRouteConfig(routeName);
   const listener = egressListenerForPort(egressListeners(proxy, push), port);
