@@ -201,6 +201,28 @@ describe('router retries and timeouts', () => {
     assert.equal(c.retriesOutstanding, 0);
   });
 
+  test('circuit-breaker overflow: 503 UO with x-envoy-overloaded: true (Envoy marks dropped requests)', async () => {
+    const c = clusters.get('up') as TestCluster;
+    c.maxRequests = 0;
+    const p = await startProxy(hcmConfig({ routeConfig: simpleRoutes('up') }), clusters);
+    try {
+      const r = await get(p.port, '/x', { headers: id() });
+      assert.equal(r.status, 503);
+      assert.equal(r.headers['x-envoy-overloaded'], 'true');
+    } finally {
+      c.maxRequests = Infinity;
+      await p.close();
+    }
+    const ok = await startProxy(hcmConfig({ routeConfig: simpleRoutes('dead') }), clusters);
+    try {
+      const r = await get(ok.port, '/x', { headers: id() });
+      assert.equal(r.status, 503);
+      assert.equal(r.headers['x-envoy-overloaded'], undefined, 'only overflow, not connect failure');
+    } finally {
+      await ok.close();
+    }
+  });
+
   test('request bodies are buffered and replayed on retry', async () => {
     const p = await startProxy(hcmConfig({ routeConfig: simpleRoutes('up', { retry: retryPolicy({ retryOn: ['5xx'], numRetries: 1 }) }) }), clusters);
     try {

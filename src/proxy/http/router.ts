@@ -18,6 +18,7 @@ import { downstreamResponseHeaders, grpcTimeoutMs, rewritePath, upstreamRequestH
 const T_GLOBAL = 1;
 const T_PER_TRY = 2;
 const T_BACKOFF = 3;
+const OVERLOADED = ['x-envoy-overloaded', 'true'];
 
 export class Router implements TimerTarget {
   readonly cs: ClusterRqStats;
@@ -75,7 +76,7 @@ export class Router implements TimerTarget {
       if (policy.previousHosts) this.tried = new Set();
     }
     const expected = this.perTryMs > 0 && (this.timeoutMs === 0 || this.perTryMs < this.timeoutMs) ? this.perTryMs : this.timeoutMs;
-    const h = upstreamRequestHeaders(ex, ex.weighted?.hostRewriteLiteral ?? a.hostRewriteLiteral ?? ex.authority, rewritten !== undefined ? ex.pathOnly() : undefined, expected);
+    const h = upstreamRequestHeaders(ex, ex.weighted?.hostRewriteLiteral ?? a.hostRewriteLiteral ?? ex.authority, rewritten !== undefined ? ex.path : undefined, expected);
     if (ex.vhost?.includeAttemptCount) {
       h.push('x-envoy-attempt-count', '1');
       this.attemptIdx = h.length - 1;
@@ -293,7 +294,8 @@ export class Router implements TimerTarget {
   private fail(reply: LocalReply): void {
     this.finished = true;
     this.cleanup();
-    this.ex.sendLocalReply(reply, true);
+    // A request dropped by a circuit breaker tells the client so (Envoy's router onUpstreamAbort, `dropped`).
+    this.ex.sendLocalReply(reply, true, reply.flag === 'UO' ? OVERLOADED : undefined);
   }
 
   /** The downstream stream ended (normally or not): stop everything still running upstream. */

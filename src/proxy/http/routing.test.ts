@@ -204,7 +204,7 @@ describe('http routing', () => {
       const e = JSON.parse(r.body) as { url: string; headers: Record<string, string> };
       assert.equal(e.url, '/v2/items?id=3');
       assert.equal(e.headers.host, 'rewritten.host');
-      assert.equal(e.headers['x-envoy-original-path'], '/api/items');
+      assert.equal(e.headers['x-envoy-original-path'], '/api/items?id=3', 'Envoy records the whole :path, query included');
       assert.equal(e.headers['x-secret'], undefined);
       assert.equal(e.headers['x-level'], 'table', 'least specific level applied last wins');
       assert.equal(e.headers['x-vhost'], 'yes');

@@ -96,3 +96,29 @@ test('max ejection percent caps ejections (at least one host); connect failures 
   assert.equal(stats.get('cluster.lo.outlier_detection.ejections_active'), 1);
   assert.ok(flags.slice(-2).every((f) => f === '200'));
 });
+
+test('a replaced or removed cluster gives back its ejections: ejections_active does not stay stuck', async (t) => {
+  const bad = await httpServer((_q, res) => ((res.statusCode = 503), res.end('bad')));
+  const ok = await httpServer();
+  t.after(() => Promise.all([bad, ok].map((s) => s.close())));
+  const timers = new FakeTimers();
+  const stats = new Stats();
+  const hosts = [{ port: bad.port }, { port: ok.port }];
+  const src = new MemoryConfigSource(snapshot([cluster('od', hosts, { outlierDetection: OD, healthyPanicThresholdPercent: 0 })]));
+  const cm = new UpstreamClusters({ config: src, stats, timers, random: seededRandom(1) });
+  t.after(() => cm.close());
+  for (let i = 0; i < 6; i++) await send(cm.get('od')!);
+  const active = 'cluster.od.outlier_detection.ejections_active';
+  assert.equal(stats.get(active), 1);
+  // A changed cluster (new outlier settings) starts with fresh hosts and no ejection, as in Envoy.
+  src.set(snapshot([cluster('od', hosts, { outlierDetection: { ...OD, consecutive5xx: 10 }, healthyPanicThresholdPercent: 0 })]));
+  assert.equal(stats.get(active), 0);
+  assert.equal(cm.get('od')!.hosts().filter((h) => h.ejected).length, 0);
+  for (let i = 0; i < 6; i++) await send(cm.get('od')!);
+  assert.equal(stats.get(active), 0, 'five 503s are below the new threshold');
+  for (let i = 0; i < 14; i++) await send(cm.get('od')!);
+  assert.equal(stats.get(active), 1);
+  src.set(snapshot([]));
+  assert.equal(stats.get(active), 0, 'removed cluster');
+  await cm.settled();
+});

@@ -25,6 +25,8 @@ export class OutlierDetector {
   private readonly enforced: Record<Detector, Counter>;
   private readonly legacy: Record<Detector, Counter>;
   private ejectedCount = 0;
+  /** Stopped detectors (draining clusters) eject nobody: the gauge belongs to the cluster's next version. */
+  private stopped = false;
 
   constructor(
     private readonly cfg: OutlierDetectionConfig,
@@ -51,8 +53,15 @@ export class OutlierDetector {
     this.timer = timers.setInterval(() => this.tick(), Math.max(1, cfg.intervalMs));
   }
 
+  /**
+   * The cluster was replaced or removed. The gauge is shared by name with the cluster's next version, so give back
+   * this detector's ejections (Envoy's ~DetectorImpl) instead of leaving them counted forever.
+   */
   stop(): void {
     this.timers.clearInterval(this.timer);
+    this.active.dec(this.ejectedCount);
+    this.ejectedCount = 0;
+    this.stopped = true;
   }
 
   /** An HTTP response status from `host` (5xx counts, anything else resets the consecutive counters). */
@@ -121,29 +130,27 @@ export class OutlierDetector {
           h.consecutiveGatewayFailure = 0;
           h.consecutiveLocalOriginFailure = 0;
           this.ejectedCount--;
+          this.active.dec();
           changed = true;
         }
       } else if (h.numEjections > 0 && now - h.lastEjectionTime >= this.cfg.baseEjectionTimeMs * (h.numEjections + 1)) {
         h.numEjections--;
       }
     }
-    if (changed) {
-      this.active.set(this.ejectedCount);
-      this.onChange();
-    }
+    if (changed) this.onChange();
   }
 
   /** A host left the cluster: forget its ejection. */
   forget(host: Host): void {
-    if (host.ejected) {
+    if (host.ejected && !this.stopped) {
       host.ejected = false;
       this.ejectedCount--;
-      this.active.set(this.ejectedCount);
+      this.active.dec();
     }
   }
 
   private detect(host: Host, kind: Detector): void {
-    if (host.ejected) return;
+    if (host.ejected || this.stopped) return;
     this.detected[kind].inc();
     this.legacy[kind].inc();
     const enforcing =
@@ -162,7 +169,7 @@ export class OutlierDetector {
     host.consecutiveGatewayFailure = 0;
     host.consecutiveLocalOriginFailure = 0;
     this.ejectedCount++;
-    this.active.set(this.ejectedCount);
+    this.active.inc();
     this.enforced[kind].inc();
     this.enforcedTotal.inc();
     this.total.inc();
