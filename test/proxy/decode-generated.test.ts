@@ -19,7 +19,7 @@ const sampleDir = join(REPO_ROOT, 'samples', 'bookinfo');
 // The sample's reviews → v1 VirtualService is replaced by the feature-rich one below.
 const samples = ['platform', 'networking'].flatMap((d) =>
   readdirSync(join(sampleDir, d))
-    .filter((f) => f.endsWith('.yaml') && f !== 'virtual-service-all-v1.yaml')
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('virtual-service-')) // the tasks' VirtualServices would shadow EXTRA's
     .map((f) => readFileSync(join(sampleDir, d, f), 'utf8')),
 );
 
