@@ -86,10 +86,8 @@ test('listener-wide token bucket on SIDECAR_INBOUND: 3 pass, the rest get 429 + 
   assert.equal((await client.request(RL, '/after-removal')).status, 200);
 });
 
-// Open bug: EnvoyFilter HTTP_ROUTE / VIRTUAL_HOST / ROUTE_CONFIGURATION patches are applied to RDS resources only,
-// not to the route configuration inlined in inbound listeners (Istio patches both), so this bucket never arrives.
-const INBOUND_ROUTE_PATCH_TODO = 'EnvoyFilter route patches are not applied to inline inbound route configs';
-test('per-route bucket on SIDECAR_INBOUND (the Istio docs example: HTTP_ROUTE on vhost inbound|http|PORT)', { todo: INBOUND_ROUTE_PATCH_TODO }, async () => {
+// Route patches reach the route configuration inlined in inbound listeners too (Istio patches both).
+test('per-route bucket on SIDECAR_INBOUND (the Istio docs example: HTTP_ROUTE on vhost inbound|http|PORT)', async () => {
   await mesh.apply('rl-inbound-route.yaml', [
     envoyFilter({
       name: 'rl-inbound-route',

@@ -111,3 +111,36 @@ test('proxy version match uses RE2 and route patches reach named routes', () => 
   assert.deepEqual(vh.domains, ['reviews', 'reviews.default']);
   assert.deepEqual(unknownFields(TypeUrl.RouteConfiguration, out.resource), []);
 });
+
+test('route patches reach route configs embedded in inbound listeners (per-route local rate limit, as Istio documents it)', () => {
+  const listener: Resource = {
+    name: 'virtualInbound',
+    resource: {
+      name: 'virtualInbound',
+      filter_chains: [{
+        filter_chain_match: { destination_port: { value: 9080 } },
+        filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, stat_prefix: 'inbound_0.0.0.0_9080', route_config: {
+          name: 'inbound|9080||',
+          virtual_hosts: [{ name: 'inbound|http|9080', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'inbound|9080||' } }] }],
+        }, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }] } }],
+      }],
+    },
+  };
+  const f = ef([{
+    applyTo: 'HTTP_ROUTE',
+    match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|9080', route: { action: 'ANY' } } } },
+    patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+      stat_prefix: 'http_local_rate_limiter',
+      token_bucket: { max_tokens: 4, tokens_per_fill: 4, fill_interval: '60s' },
+    } } } },
+  }]);
+  const [out] = applyEnvoyFilters(TypeUrl.Listener, proxy, [f], [listener]);
+  const hcm = ((out.resource.filter_chains as Record<string, unknown>[])[0].filters as Record<string, Record<string, unknown>>[])[0].typed_config;
+  const route = ((hcm.route_config as Record<string, unknown>).virtual_hosts as Record<string, unknown>[])[0].routes as Record<string, unknown>[];
+  assert.ok((route[0].typed_per_filter_config as Record<string, unknown>)['envoy.filters.http.local_ratelimit']);
+  assert.deepEqual(unknownFields(TypeUrl.Listener, out.resource), []);
+  // An outbound context leaves the inbound listener alone.
+  const g = ef([{ ...f.spec.configPatches![0], match: { context: 'SIDECAR_OUTBOUND' } }]);
+  assert.deepEqual(applyEnvoyFilters(TypeUrl.Listener, proxy, [g], [listener])[0].resource, listener.resource);
+});

@@ -40,7 +40,8 @@ const VALUE_TYPE: Partial<Record<ApplyTo, string>> = {
 
 const APPLIES_TO_TYPE: Record<string, readonly ApplyTo[]> = {
   [TypeUrl.Cluster]: ['CLUSTER'],
-  [TypeUrl.Listener]: ['LISTENER', 'LISTENER_FILTER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER'],
+  // Route patches reach listeners too: inbound HTTP chains carry their route config inline (as istiod does).
+  [TypeUrl.Listener]: ['LISTENER', 'LISTENER_FILTER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE'],
   [TypeUrl.RouteConfiguration]: ['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE'],
 };
 
@@ -93,11 +94,32 @@ export function applyEnvoyFilters(typeUrl: string, proxy: Proxy, filters: readon
         list = list.map((r) => structuredClone(r));
         changed = true;
       }
-      list = applyOne(typeUrl, proxy, p, op, value, list);
+      list = typeUrl === TypeUrl.Listener && ROUTE_KINDS.has(p.applyTo) ? list.map((l) => patchEmbeddedRoutes(proxy, p, op, value, l)) : applyOne(typeUrl, proxy, p, op, value, list);
     });
   }
   if (!changed) return resources;
   return list.map((r) => ({ name: String(r.name), resource: r }));
+}
+
+const ROUTE_KINDS: ReadonlySet<ApplyTo> = new Set(['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE']);
+
+/** Applies a route-kind patch to every route config embedded in the listener's HTTP connection managers. */
+function patchEmbeddedRoutes(proxy: Proxy, p: EnvoyConfigObjectPatch, op: PatchOperation, value: Obj | undefined, listener: Obj): Obj {
+  const patchChain = (fc: Obj): Obj => {
+    let touched = false;
+    const filters = networkFilters(fc).map((nf) => {
+      const tc = nf.typed_config as Obj | undefined;
+      if (nf.name !== HCM_NAME || !tc?.route_config) return nf;
+      const [rc] = applyOne(TypeUrl.RouteConfiguration, proxy, p, op, value, [tc.route_config as Obj]);
+      if (rc === tc.route_config) return nf;
+      touched = true;
+      return { ...nf, typed_config: { ...tc, route_config: rc } };
+    });
+    return touched ? { ...fc, filters } : fc;
+  };
+  const out: Obj = { ...listener, filter_chains: ((listener.filter_chains as Obj[] | undefined) ?? []).map(patchChain) };
+  if (listener.default_filter_chain) out.default_filter_chain = patchChain(listener.default_filter_chain as Obj);
+  return out;
 }
 
 function applyOne(typeUrl: string, proxy: Proxy, p: EnvoyConfigObjectPatch, op: PatchOperation, value: Obj | undefined, list: Obj[]): Obj[] {
