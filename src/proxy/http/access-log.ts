@@ -74,7 +74,8 @@ function portOf(a: string | undefined): number | undefined {
 const SIMPLE: Record<string, Extractor> = {
   PROTOCOL: (c) => c.protocol,
   RESPONSE_CODE: (c) => c.responseCode,
-  RESPONSE_FLAGS: (c) => (c.responseFlags.length ? c.responseFlags.join(',') : undefined),
+  // Envoy prints '-' for "no flags" in TEXT and JSON alike.
+  RESPONSE_FLAGS: (c) => (c.responseFlags.length ? c.responseFlags.join(',') : '-'),
   RESPONSE_CODE_DETAILS: (c) => c.responseCodeDetails,
   CONNECTION_TERMINATION_DETAILS: (c) => c.connectionTerminationDetails,
   UPSTREAM_TRANSPORT_FAILURE_REASON: (c) => c.upstreamTransportFailureReason,

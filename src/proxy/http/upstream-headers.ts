@@ -81,6 +81,7 @@ export function downstreamResponseHeaders(h: string[], upgrade: boolean): string
       case 'proxy-connection':
       case 'transfer-encoding':
       case 'http2-settings':
+      case 'x-envoy-upstream-service-time': // each hop sets its own (the router adds it after this), as Envoy does
         continue;
       default:
         break;
