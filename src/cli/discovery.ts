@@ -16,6 +16,8 @@ Flags:
   --http-addr <host:port>    ${Tunables.httpAddr.description}: /ready, /debug/syncz, ... (default ${Tunables.httpAddr.default}, env ${Tunables.httpAddr.env})
   --monitoring-addr <addr>   ${Tunables.monitoringAddr.description} (default ${Tunables.monitoringAddr.default}, env ${Tunables.monitoringAddr.env})
   --domain <suffix>          ${Tunables.domainSuffix.description} (default ${Tunables.domainSuffix.default}, env ${Tunables.domainSuffix.env})
+  --access-log-file <path>   meshConfig.accessLogFile: proxies log every request/connection there (e.g. /dev/stdout; default off)
+  --access-log-encoding <e>  meshConfig.accessLogEncoding: TEXT (Istio's default format) or JSON
   --log-level <level>        debug | info | warn | error (default info)
   --log-json                 log one JSON object per line
   -h, --help                 show this help
@@ -35,6 +37,8 @@ interface DiscoveryFlags {
   'http-addr'?: string;
   'monitoring-addr'?: string;
   domain?: string;
+  'access-log-file'?: string;
+  'access-log-encoding'?: string;
   'log-level'?: string;
   'log-json'?: boolean;
   help?: boolean;
@@ -52,6 +56,8 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
         'http-addr': { type: 'string' },
         'monitoring-addr': { type: 'string' },
         domain: { type: 'string' },
+        'access-log-file': { type: 'string' },
+        'access-log-encoding': { type: 'string' },
         'log-level': { type: 'string' },
         'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -77,6 +83,11 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
     return 2;
   }
   configureLogging({ level, json: values['log-json'] ?? false });
+  const encoding = (values['access-log-encoding'] ?? 'TEXT').toUpperCase();
+  if (encoding !== 'TEXT' && encoding !== 'JSON') {
+    err.write(`invalid --access-log-encoding ${JSON.stringify(values['access-log-encoding'])}: want TEXT or JSON\n`);
+    return 2;
+  }
 
   try {
     const d = await runDiscovery({
@@ -85,6 +96,7 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
       httpAddr: values['http-addr'],
       monitoringAddr: values['monitoring-addr'],
       domain: values.domain,
+      mesh: values['access-log-file'] ? { accessLogFile: values['access-log-file'], accessLogEncoding: encoding } : {},
       stdout: out,
     });
     await d.done;

@@ -8,7 +8,7 @@ import { ConfigStore } from './configstore/store.js';
 import type { Generator, PushRequest } from './generate/types.js';
 import { Debouncer } from './model/debounce.js';
 import { buildPushContext } from './model/push-context.js';
-import type { PushContext } from './model/types.js';
+import type { MeshConfig, PushContext } from './model/types.js';
 import { ServiceRegistry } from './registry/registry.js';
 import { debugHandler, metricsHandler } from './server/debug.js';
 import { closeHttp, listenGrpc, listenHttp, parseAddr, shutdownGrpc } from './server/listen.js';
@@ -26,6 +26,8 @@ export interface DiscoveryOptions {
   monitoringAddr?: string;
   /** DNS domain suffix (default cluster.local). */
   domain?: string;
+  /** Mesh-wide settings (meshConfig: access logging). */
+  mesh?: MeshConfig;
   /** Environment for tunables (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Where the ready line goes (default process.stdout). */
@@ -86,7 +88,7 @@ export async function runDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
 
     let pushCount = 0;
     const newVersion = (): string => `${new Date().toISOString()}/${++pushCount}`;
-    let current: PushContext = buildPushContext({ store, registry, domainSuffix, version: newVersion() });
+    let current: PushContext = buildPushContext({ store, registry, domainSuffix, version: newVersion(), mesh: opts.mesh ?? {} });
 
     const patchErrorsSeen = new Set<string>();
     const generators =
@@ -119,7 +121,7 @@ export async function runDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
       debounceAfterMs: fromEnv(Tunables.debounceAfterMs, env),
       debounceMaxMs: fromEnv(Tunables.debounceMaxMs, env),
       onPush: (req: PushRequest) => {
-        current = buildPushContext({ store, registry, domainSuffix, version: newVersion() });
+        current = buildPushContext({ store, registry, domainSuffix, version: newVersion(), mesh: opts.mesh ?? {} });
         log.info('push', { version: current.version, full: req.full, reasons: req.reasons.join(','), configs: req.configsUpdated.size, services: req.servicesUpdated.size });
         xds.push(current, req);
       },

@@ -36,7 +36,7 @@ test('defaults: namespace default, app label from the service, control plane por
   const m = r.mesh!;
   assert.equal(m.name, 'mesh');
   assert.equal(m.addressPrefix, '127.0');
-  assert.deepEqual(m.controlPlane, { address: '127.0.0.1', grpcPort: 15010, httpPort: 15080, monitoringPort: 15014, logLevel: 'info' });
+  assert.deepEqual(m.controlPlane, { address: '127.0.0.1', grpcPort: 15010, httpPort: 15080, monitoringPort: 15014, logLevel: 'info', accessLogFile: '' });
   const w = m.workloads[0];
   assert.equal(w.namespace, 'default');
   assert.equal(w.service?.name, 'web');

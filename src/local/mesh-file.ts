@@ -70,6 +70,8 @@ export interface ControlPlaneSpec {
   httpPort: number;
   monitoringPort: number;
   logLevel: LogLevelName;
+  /** meshConfig.accessLogFile for every proxy ('' = off); '/dev/stdout' lands in each proxy's log file. */
+  accessLogFile: string;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -158,13 +160,14 @@ function readMesh(r: Reader, v: unknown, file: string): MeshSpec {
   const o = r.object(v, '', ['name', 'addressPrefix', 'domain', 'controlPlane', 'proxy', 'config', 'env', 'gateways', 'workloads', 'open']);
   if (v === undefined || v === null) r.add('', 'the mesh file is empty');
   const base = dirname(file);
-  const cpO = r.object(o.controlPlane, 'controlPlane', ['address', 'grpcPort', 'httpPort', 'monitoringPort', 'logLevel']);
+  const cpO = r.object(o.controlPlane, 'controlPlane', ['address', 'grpcPort', 'httpPort', 'monitoringPort', 'logLevel', 'accessLogFile']);
   const controlPlane: ControlPlaneSpec = {
     address: ipv4(r, cpO, 'address', 'controlPlane', '127.0.0.1'),
     grpcPort: r.int(cpO, 'grpcPort', 'controlPlane', 15010, 0, 65535),
     httpPort: r.int(cpO, 'httpPort', 'controlPlane', 15080, 0, 65535),
     monitoringPort: r.int(cpO, 'monitoringPort', 'controlPlane', 15014, 0, 65535),
     logLevel: r.oneOf(cpO, 'logLevel', 'controlPlane', 'info', LOG_LEVELS),
+    accessLogFile: r.string(cpO, 'accessLogFile', 'controlPlane', ''),
   };
   const pO = r.object(o.proxy, 'proxy', ['logLevel', 'drainDuration', 'nodeArgs']);
   const proxy: ProxyDefaultsSpec = {

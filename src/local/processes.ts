@@ -34,6 +34,7 @@ export function discoverySpec(plan: MeshPlan, isthmus: Program, configDir: strin
       '--monitoring-addr', `${cp.address}:${cp.monitoringPort}`,
       '--domain', plan.mesh.domain,
       '--log-level', cp.logLevel,
+      ...(cp.accessLogFile ? ['--access-log-file', cp.accessLogFile] : []),
     ],
     cwd: process.cwd(),
     env: isthmusEnv(env),

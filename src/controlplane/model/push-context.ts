@@ -9,7 +9,7 @@ import { isVisible, selectorMatches } from '../registry/hosts.js';
 import { DestinationRuleIndex } from './destination-rules.js';
 import { byCreation, labelsKey } from './order.js';
 import { SidecarIndex } from './sidecar-scope.js';
-import type { Endpoint, Proxy, PushContext, Service, ServicePort, SidecarScope } from './types.js';
+import type { Endpoint, MeshConfig, Proxy, PushContext, Service, ServicePort, SidecarScope } from './types.js';
 import { VirtualServiceIndex } from './virtual-services.js';
 
 export interface PushContextInput {
@@ -21,6 +21,8 @@ export interface PushContextInput {
   version: string;
   /** Istio's root namespace (meshConfig.rootNamespace), default istio-system. */
   rootNamespace?: string;
+  /** Mesh-wide settings (access logging, ...). */
+  mesh?: MeshConfig;
 }
 
 export type ServiceInstance = { service: Service; port: ServicePort; endpoint: Endpoint };
@@ -40,6 +42,7 @@ export interface PushContextExtras {
 
 class Snapshot implements PushContext, PushContextExtras {
   readonly version: string;
+  readonly mesh: MeshConfig | undefined;
   readonly domainSuffix: string;
   readonly services: readonly Service[];
   readonly autoRegisteredWorkloadEntries: readonly Config<WorkloadEntry>[];
@@ -58,6 +61,7 @@ class Snapshot implements PushContext, PushContextExtras {
 
   constructor(input: PushContextInput) {
     this.version = input.version;
+    this.mesh = input.mesh;
     this.domainSuffix = input.domainSuffix;
     this.rootNamespace = input.rootNamespace ?? ROOT_NAMESPACE;
     this.registry = input.registry.snapshot();

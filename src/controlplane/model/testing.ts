@@ -6,7 +6,7 @@ import { ConfigStore } from '../configstore/store.js';
 import { ServiceRegistry } from '../registry/registry.js';
 import { buildPushContext } from './push-context.js';
 import type { PushContextExtras } from './push-context.js';
-import type { NodeMetadata, Proxy, PushContext } from './types.js';
+import type { MeshConfig, NodeMetadata, Proxy, PushContext } from './types.js';
 
 export interface PushContextFromYamlOptions {
   /** DNS domain suffix (default cluster.local). */
@@ -17,6 +17,8 @@ export interface PushContextFromYamlOptions {
   autoRegister?: readonly Proxy[];
   /** Accept invalid documents (they are left out, as the file store does) instead of throwing. */
   allowInvalid?: boolean;
+  /** Mesh-wide settings (meshConfig). */
+  mesh?: MeshConfig;
 }
 
 /**
@@ -33,7 +35,7 @@ export function pushContextFromYaml(yaml: string, opts: PushContextFromYamlOptio
   store.applySource('test.yaml', { configs: parsed.configs, rejected: parsed.rejected, errors: parsed.errors });
   const registry = new ServiceRegistry({ store, domainSuffix, autoRegistrationGraceMs: 0 });
   for (const p of opts.autoRegister ?? []) registry.autoRegister(p);
-  const push = buildPushContext({ store, registry, domainSuffix, version: opts.version ?? 'test' });
+  const push = buildPushContext({ store, registry, domainSuffix, version: opts.version ?? 'test', ...(opts.mesh ? { mesh: opts.mesh } : {}) });
   registry.close();
   return push;
 }

@@ -108,10 +108,22 @@ export interface SidecarScope {
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
 }
 
+/** The parts of Istio's MeshConfig the control plane honours (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/). */
+export interface MeshConfig {
+  /** meshConfig.accessLogFile: '' (off), '/dev/stdout', or a file path. */
+  accessLogFile?: string;
+  /** meshConfig.accessLogEncoding. */
+  accessLogEncoding?: 'TEXT' | 'JSON';
+  /** meshConfig.accessLogFormat: an Envoy format string (TEXT) replacing Istio's default. */
+  accessLogFormat?: string;
+}
+
 /** Immutable snapshot of all config and registry state for one push (Istio's PushContext). */
 export interface PushContext {
   /** Monotonic version, changes every push. */
   readonly version: string;
+  /** Mesh-wide settings; absent means Istio's defaults. */
+  readonly mesh?: MeshConfig;
   readonly domainSuffix: string;
   /** Every service in the mesh. */
   readonly services: readonly Service[];

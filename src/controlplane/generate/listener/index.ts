@@ -8,21 +8,24 @@ import { gatewayListeners } from './gateway.js';
 import { inboundListeners } from './inbound.js';
 import { outboundListeners } from './outbound.js';
 
+import { withMeshAccessLog } from './access-log.js';
+
 type Obj = Record<string, unknown>;
 
 /** All listeners of a proxy as plain objects (proto field names), in a stable order. */
 export function buildListeners(proxy: Proxy, push: PushContext, names?: readonly string[]): Obj[] {
   if (proxy.isGrpc) return grpcListeners(proxy, push, names);
-  if (proxy.type === 'router') return gatewayListeners(proxy, push);
+  if (proxy.type === 'router') return withMeshAccessLog(gatewayListeners(proxy, push), push.mesh);
   const all = [...outboundListeners(proxy, push), ...inboundListeners(proxy, push)];
   // Two Sidecar listeners on the same address and port: the first one wins, as Envoy cannot have both.
   const seen = new Set<string>();
-  return all.filter((l) => {
+  const unique = all.filter((l) => {
     const n = String(l.name);
     if (seen.has(n)) return false;
     seen.add(n);
     return true;
   });
+  return withMeshAccessLog(unique, push.mesh);
 }
 
 /** RDS names the listeners refer to (HCM `rds.route_config_name`, including API listeners). */
