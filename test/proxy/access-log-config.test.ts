@@ -43,8 +43,8 @@ test('accessLogFile puts Istio\'s TEXT access log on every HTTP and TCP chain', 
   assert.ok(all.some((c) => c.filter.type === 'http') && all.some((c) => c.filter.type === 'tcp'));
   for (const c of all) {
     assert.equal(c.filter.accessLog.length, 1, c.name);
-    assert.equal(c.filter.accessLog[0]!.path, '/dev/stdout');
-    assert.equal((c.filter.accessLog[0]!.format ?? ISTIO_DEFAULT_FORMAT).trimEnd(), ISTIO_DEFAULT_FORMAT.trimEnd());
+    assert.equal(c.filter.accessLog[0].path, '/dev/stdout');
+    assert.equal((c.filter.accessLog[0].format ?? ISTIO_DEFAULT_FORMAT).trimEnd(), ISTIO_DEFAULT_FORMAT.trimEnd());
   }
   assert.equal(ISTIO_TEXT_FORMAT.trimEnd(), ISTIO_DEFAULT_FORMAT.trimEnd(), 'control plane and proxy agree on Istio\'s default format');
 });
