@@ -76,7 +76,6 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
   private nextId = 1;
   private drainWaiters: (() => void)[] = [];
   private drainTimer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
   private lastErrorLog = 0;
 
   constructor(
@@ -257,11 +256,12 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
   }
 
   /**
-   * HTTP/1: `connection: close` on the next responses, idle sockets closed half-way; HTTP/2: GOAWAY. Resolves when every
+   * HTTP/1: `connection: close` on the next responses and idle sockets closed now; HTTP/2: GOAWAY. Resolves when every
    * connection is gone or at the deadline (then closes what is left). deadlineMs: a duration, or an epoch time in ms.
    */
   drain(deadlineMs: number): Promise<void> {
     this.draining = true;
+    this.h1.closeIdleConnections();
     for (const s of this.sessions) s.close();
     return new Promise((resolve) => {
       if (this.sockets.size === 0) {
@@ -270,23 +270,17 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
         return;
       }
       this.drainWaiters.push(resolve);
-      const ms = Math.max(0, deadlineMs > 1e12 ? deadlineMs - Date.now() : deadlineMs);
+      const ms = deadlineMs > 1e12 ? deadlineMs - Date.now() : deadlineMs;
       if (!this.drainTimer) {
-        this.drainTimer = setTimeout(() => this.close(), ms);
+        this.drainTimer = setTimeout(() => this.close(), Math.max(0, ms));
         this.drainTimer.unref();
-        // Idle HTTP/1 keep-alive sockets are closed half-way, not at once: a client may have a request on the wire on
-        // one right now (closing it would reset that request). Busy clients learn from `connection: close` meanwhile.
-        this.idleTimer = setTimeout(() => this.h1.closeIdleConnections(), ms / 2);
-        this.idleTimer.unref();
       }
     });
   }
 
   private drained(): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.drainTimer = null;
-    this.idleTimer = null;
     const w = this.drainWaiters;
     this.drainWaiters = [];
     for (const f of w) f();

@@ -1,4 +1,4 @@
-// Draining: idle HTTP/1 keep-alive connections closed half-way through, in-flight responses finish with `connection: close`,
+// Draining: idle HTTP/1 keep-alive connections closed, in-flight responses finish with `connection: close`,
 // HTTP/2 sessions get GOAWAY and finish their streams, stuck connections closed at the deadline.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
