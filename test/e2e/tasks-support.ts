@@ -1,11 +1,10 @@
 // Helpers for replaying Istio's tasks against `isthmus demo`: run the CLI as a user would (compiled when dist/ is up to
 // date, else TypeScript through tsx), load productpage through the gateway, call services through sleep's sidecar.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../local/support.js';
+import { REPO_ROOT, startIsthmus, type UpProcess } from '../local/support.js';
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy'];
 
@@ -39,48 +38,11 @@ export function userEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
-export interface Demo {
-  child: ChildProcess;
-  output(): string;
-  waitFor(text: string, timeoutMs: number): Promise<string>;
-  exited(): Promise<number | null>;
-}
+export type Demo = UpProcess;
 
-/** Starts `isthmus <args>` (long-running: demo/up) with its output collected. */
+/** Starts `isthmus <args>` (long-running: demo/up) with its output collected, compiled when dist/ is fresh. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv): Demo {
-  const child = spawn(process.execPath, [...ISTHMUS.argv, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (c: Buffer): void => {
-    text += c.toString('utf8');
-    for (const l of listeners) l();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    output: () => text,
-    exited: () => exit,
-    waitFor(needle, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const done = (f: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-          f();
-        };
-        const check = (): void => {
-          if (text.includes(needle)) done(() => resolve(text));
-        };
-        const onExit = (): void => done(() => reject(new Error(`isthmus exited (code ${child.exitCode}) before ${JSON.stringify(needle)}:\n${text}`)));
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${JSON.stringify(needle)} within ${timeoutMs} ms:\n${text}`))), timeoutMs);
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-  };
+  return startIsthmus(args, env, ISTHMUS.argv);
 }
 
 export interface CliResult {

@@ -31,9 +31,9 @@ export interface UpProcess {
   exited(): Promise<number | null>;
 }
 
-/** Starts `isthmus <args>` from the repository (TypeScript through tsx). */
-export function startIsthmus(args: string[], env: NodeJS.ProcessEnv): UpProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `isthmus <args>` from the repository: TypeScript through tsx, or `launcher` (e.g. the compiled dist/cli/main.js). */
+export function startIsthmus(args: string[], env: NodeJS.ProcessEnv, launcher: readonly string[] = ['--import', 'tsx', 'src/cli/main.ts']): UpProcess {
+  const child = spawn(process.execPath, [...launcher, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const listeners = new Set<() => void>();
   const onData = (c: Buffer): void => {

@@ -2,14 +2,10 @@
 // a format string (or JSON map) compiled once per config into extractors over an AccessLogContext; shared with TCP proxy.
 import { MeshError, ErrorCode } from '../../shared/errors.js';
 import type { AccessLogConfig } from '../runtime/types.js';
+import { ISTIO_TEXT_FORMAT } from '../../xds/access-log-format.js';
 
-/** Istio's default TEXT access-log format (meshConfig.accessLogFormat unset). */
-export const ISTIO_DEFAULT_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
-  '%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% ' +
-  '%BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
-  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% ' +
-  '%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
+/** Istio's default TEXT access-log format (shared with the control plane through src/xds). */
+export const ISTIO_DEFAULT_FORMAT = ISTIO_TEXT_FORMAT;
 
 /** What a log line can show about one HTTP request or TCP connection; absent values are undefined (rendered "-"). */
 export interface AccessLogContext {

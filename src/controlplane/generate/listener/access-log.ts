@@ -3,19 +3,14 @@
 // https://istio.io/latest/docs/tasks/observability/logs/access-log/
 import type { MeshConfig } from '../../model/types.js';
 import { toStruct } from '../../../xds/codec.js';
+import { ISTIO_TEXT_FORMAT } from '../../../xds/access-log-format.js';
 
 type Obj = Record<string, unknown>;
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TCP = 'envoy.filters.network.tcp_proxy';
 
-/** Istio's default TEXT access log format (meshConfig.accessLogFormat unset). */
-export const ISTIO_TEXT_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
-  '%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% ' +
-  '%BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
-  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% ' +
-  '%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
+export { ISTIO_TEXT_FORMAT };
 
 /** Istio's default JSON access log fields (accessLogEncoding JSON). */
 const ISTIO_JSON_FORMAT: Record<string, string> = {
