@@ -1,6 +1,9 @@
 // `isthmus discovery`: flags → runDiscovery (the control plane, istiod's role); runs until SIGTERM/SIGINT.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runDiscovery } from '../controlplane/main.js';
+import { parseMeshConfig } from '../controlplane/model/mesh-config.js';
+import type { MeshConfig } from '../controlplane/model/types.js';
 import { ErrorCode, MeshError } from '../shared/errors.js';
 import { configureLogging, isLogLevel } from '../shared/log.js';
 import { Tunables } from '../shared/tunables.js';
@@ -16,6 +19,8 @@ Flags:
   --http-addr <host:port>    ${Tunables.httpAddr.description}: /ready, /debug/syncz, ... (default ${Tunables.httpAddr.default}, env ${Tunables.httpAddr.env})
   --monitoring-addr <addr>   ${Tunables.monitoringAddr.description} (default ${Tunables.monitoringAddr.default}, env ${Tunables.monitoringAddr.env})
   --domain <suffix>          ${Tunables.domainSuffix.description} (default ${Tunables.domainSuffix.default}, env ${Tunables.domainSuffix.env})
+  --mesh-config <file>       Istio MeshConfig YAML (accessLogFile, accessLogEncoding, accessLogFormat, extensionProviders,
+                             defaultProviders), as istiod's --meshConfig; the flags below override it
   --access-log-file <path>   meshConfig.accessLogFile: proxies log every request/connection there (e.g. /dev/stdout; default off)
   --access-log-encoding <e>  meshConfig.accessLogEncoding: TEXT (Istio's default format) or JSON
   --log-level <level>        debug | info | warn | error (default info)
@@ -37,6 +42,7 @@ interface DiscoveryFlags {
   'http-addr'?: string;
   'monitoring-addr'?: string;
   domain?: string;
+  'mesh-config'?: string;
   'access-log-file'?: string;
   'access-log-encoding'?: string;
   'log-level'?: string;
@@ -56,6 +62,7 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
         'http-addr': { type: 'string' },
         'monitoring-addr': { type: 'string' },
         domain: { type: 'string' },
+        'mesh-config': { type: 'string' },
         'access-log-file': { type: 'string' },
         'access-log-encoding': { type: 'string' },
         'log-level': { type: 'string' },
@@ -83,11 +90,31 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
     return 2;
   }
   configureLogging({ level, json: values['log-json'] ?? false });
-  const encoding = (values['access-log-encoding'] ?? 'TEXT').toUpperCase();
-  if (encoding !== 'TEXT' && encoding !== 'JSON') {
+  const encoding = values['access-log-encoding']?.toUpperCase();
+  if (encoding !== undefined && encoding !== 'TEXT' && encoding !== 'JSON') {
     err.write(`invalid --access-log-encoding ${JSON.stringify(values['access-log-encoding'])}: want TEXT or JSON\n`);
     return 2;
   }
+  let mesh: MeshConfig = {};
+  const meshFile = values['mesh-config'];
+  if (meshFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(meshFile, 'utf8');
+    } catch (e) {
+      err.write(`cannot read --mesh-config ${JSON.stringify(meshFile)}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+    const r = parseMeshConfig(text);
+    for (const w of r.warnings) err.write(`${meshFile}: warning: ${w}\n`);
+    if (r.errors.length > 0) {
+      err.write(r.errors.map((e) => `${meshFile}: ${e}\n`).join(''));
+      return 2;
+    }
+    mesh = r.mesh;
+  }
+  if (values['access-log-file'] !== undefined) mesh = { ...mesh, accessLogFile: values['access-log-file'] };
+  if (encoding !== undefined) mesh = { ...mesh, accessLogEncoding: encoding };
 
   try {
     const d = await runDiscovery({
@@ -96,7 +123,7 @@ export async function runDiscoveryCommand(argv: string[], out: Output = process.
       httpAddr: values['http-addr'],
       monitoringAddr: values['monitoring-addr'],
       domain: values.domain,
-      mesh: values['access-log-file'] ? { accessLogFile: values['access-log-file'], accessLogEncoding: encoding } : {},
+      mesh,
       stdout: out,
     });
     await d.done;

@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import { readState } from '../../src/local/state.js';
 import { REPO_ROOT, canBind, meshPids, waitGone } from '../local/support.js';
 import type { Demo, Page, Reply } from './tasks-support.js';
-import { ISTHMUS, login, parsePage, pool, runCli, startCli, sumStat, until, userEnv, viaGateway, viaSidecar } from './tasks-support.js';
+import { ISTHMUS, accessLogEntries, login, parsePage, pool, runCli, startCli, sumStat, until, userEnv, viaGateway, viaSidecar } from './tasks-support.js';
 
 const PORTS: [string, number][] = [['127.0.0.1', 8080], ['127.0.0.1', 15010], ['127.0.0.1', 15080], ['127.0.0.1', 15014], ['127.0.10.1', 9080], ['127.0.15.1', 15001]];
 let busy: string | undefined;
@@ -54,11 +54,12 @@ function sleepSidecar(): { host: string; port: number; admin: string } {
   return { host: w.ip, port: 15001, admin: `http://${w.ip}:15000` };
 }
 
-function appLog(workload: string): string {
+/** The log file of a workload's app or sidecar process (a sidecar's stdout carries its access log). */
+function processLog(workload: string, role: 'app' | 'sidecar'): string {
   const s = readState(runDir);
   const w = s.workloads.find((x) => x.workload === workload);
-  const p = s.processes.find((x) => x.role === 'app' && x.owner === w?.name);
-  assert.ok(p, `app process of ${workload} in state.json`);
+  const p = s.processes.find((x) => x.role === role && x.owner === w?.name);
+  assert.ok(p, `${role} process of ${workload} in state.json`);
   try {
     return readFileSync(p.log, 'utf8');
   } catch {
@@ -179,7 +180,7 @@ describe("Istio's traffic-management tasks on isthmus demo", { skip: busy ?? fal
     assert.ok(fast.reply.ms < 2000, `page took ${fast.reply.ms.toFixed(0)} ms; want < 2 s (0.5 s timeout, 1 retry)`);
   });
 
-  task('circuit breaking: from sleep, 1 client gets no 503; 3 concurrent clients overflow (503, upstream_rq_pending_overflow)', async (t) => {
+  task('circuit breaking: from sleep, 1 client gets no 503; 3 concurrent clients overflow (503 UO, upstream_rq_pending_overflow)', async (t) => {
     await config('apply', httpbin('destination-rule-circuit-breaker.yaml'));
     const sleep = sleepSidecar();
     const stats = async (): Promise<number> => {
@@ -187,11 +188,13 @@ describe("Istio's traffic-management tasks on isthmus demo", { skip: busy ?? fal
       assert.equal(r.status, 200, `GET ${sleep.admin}/stats`);
       return sumStat(await r.text(), 'httpbin', 'upstream_rq_pending_overflow');
     };
+    // A query tag per phase finds these requests in sleep's sidecar access log.
+    const tag = `cb${Date.now().toString(36)}`;
     const overflow0 = await stats();
-    const single = await pool(10, 1, () => viaSidecar(sleep, 'http://httpbin:8000/get'));
+    const single = await pool(10, 1, () => viaSidecar(sleep, `http://httpbin:8000/get?${tag}=single`));
     assert.deepEqual(single.map((r) => r.status), new Array<number>(10).fill(200), 'one client at a time: no 503');
 
-    const concurrent = await pool(30, 3, () => viaSidecar(sleep, 'http://httpbin:8000/get'));
+    const concurrent = await pool(30, 3, () => viaSidecar(sleep, `http://httpbin:8000/get?${tag}=concurrent`));
     const codes = concurrent.map((r) => r.status);
     const n503 = codes.filter((c) => c === 503).length;
     assert.ok(n503 > 0, `3 concurrent clients: expected some 503, got ${JSON.stringify(codes)}`);
@@ -204,6 +207,20 @@ describe("Istio's traffic-management tasks on isthmus demo", { skip: busy ?? fal
       assert.equal(r.headers['x-envoy-overloaded'], 'true');
       assert.match(r.body, /reset reason: overflow/);
     }
+    // What `kubectl logs sleep -c istio-proxy` shows in Istio's task: the sidecar logs every request (meshConfig
+    // accessLogFile /dev/stdout lands in logs/<replica>.sidecar.log), the overflowed ones as 503 with flag UO.
+    const logged = await until('sleep\'s sidecar logged all 40 requests', 10_000, () => {
+      const log = processLog('sleep', 'sidecar');
+      const s = accessLogEntries(log, `${tag}=single`);
+      const c = accessLogEntries(log, `${tag}=concurrent`);
+      return s.length >= 10 && c.length >= 30 ? { single: s, concurrent: c } : undefined;
+    });
+    const show = (l: { status: number; flags: string }[]): string[] => l.map((e) => `${e.status} ${e.flags}`);
+    assert.deepEqual(show(logged.single), new Array<string>(10).fill('200 -'), 'one client at a time: no UO');
+    assert.equal(logged.concurrent.length, 30);
+    assert.deepEqual(show(logged.concurrent.filter((e) => e.status === 503)), new Array<string>(n503).fill('503 UO'));
+    assert.deepEqual(show(logged.concurrent.filter((e) => e.status !== 503)), new Array<string>(30 - n503).fill('200 -'));
+    for (const e of logged.concurrent) assert.match(e.upstreamCluster, /\|httpbin\./, e.upstreamCluster);
   });
 
   task('mirroring: requests to httpbin go to v1 and a copy reaches v2 with a -shadow authority', async () => {
@@ -217,10 +234,10 @@ describe("Istio's traffic-management tasks on isthmus demo", { skip: busy ?? fal
 
     const lines = (log: string): string[] => log.split('\n').filter((l) => l.includes(`${tag}=`));
     const v2 = await until('v2 logs every mirrored request', 10_000, () => {
-      const l = lines(appLog('httpbin-v2'));
+      const l = lines(processLog('httpbin-v2', 'app'));
       return l.length >= 5 ? l : undefined;
     });
-    const v1 = lines(appLog('httpbin-v1'));
+    const v1 = lines(processLog('httpbin-v1', 'app'));
     assert.equal(v1.filter((l) => l.includes(`${tag}=before`)).length, 1, 'the request before mirroring reached v1');
     for (let i = 0; i < 5; i++) {
       assert.equal(v1.filter((l) => l.includes(`${tag}=${i} `)).length, 1, `request ${i} served by v1 once:\n${v1.join('\n')}`);

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { parseAccessLog, type AccessLogEntry } from '../integration/support/sidecar.js';
 import { REPO_ROOT, startIsthmus, type UpProcess } from '../local/support.js';
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy'];
@@ -178,4 +179,12 @@ export function sumStat(statsText: string, clusterPart: string, stat: string): n
     if (m && m[2] === stat && m[1].includes(clusterPart)) sum += Number(m[3]);
   }
   return sum;
+}
+
+/** Entries of Istio's TEXT access-log format in a proxy's log whose request path contains `needle` (other lines skipped). */
+export function accessLogEntries(log: string, needle: string): AccessLogEntry[] {
+  return log
+    .split('\n')
+    .map(parseAccessLog)
+    .filter((e): e is AccessLogEntry => e !== undefined && e.path.includes(needle));
 }

@@ -51,3 +51,12 @@ test('metrics overrides and access logging: enums, durations, unknown fields', (
     'spec.accessLogging[0].disabled: expected bool, got string',
   ]);
 });
+
+test('access logging filter: a CEL expression is accepted with a warning (the proxy cannot evaluate it)', () => {
+  const y = tm('  accessLogging:\n  - providers: [{name: envoy}]\n    filter: {expression: "response.code >= 400"}');
+  assert.deepEqual(errorsOf(y), []);
+  assert.deepEqual(warningsOf(y), [
+    'spec.accessLogging[0].filter.expression: CEL access log filters are not supported by isthmus: the filter is ignored and every request/connection is logged',
+  ]);
+  assert.deepEqual(warningsOf(tm('  accessLogging:\n  - providers: [{name: envoy}]')), []);
+});

@@ -45,6 +45,9 @@ export function validateTelemetry(raw: unknown, errs: ErrorList): void {
   });
   each(t.accessLogging, 'spec.accessLogging', (a, p) => {
     if (a.filter && !a.filter.expression) errs.add(sub(p, 'filter.expression'), 'filter expression may not be empty');
+    // Istio compiles the expression into Envoy's CEL access-log filter; the Isthmus proxy has no CEL evaluator, so the
+    // control plane leaves the filter out rather than send config the proxy would ignore: every request is logged.
+    else if (a.filter?.expression) errs.warn(sub(p, 'filter.expression'), 'CEL access log filters are not supported by isthmus: the filter is ignored and every request/connection is logged');
     checkProviders(a.providers, joinPath(p, 'providers'), errs);
   });
 }

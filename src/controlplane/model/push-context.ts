@@ -2,6 +2,7 @@
 import { KINDS, ROOT_NAMESPACE } from '../../api/config.js';
 import type { Config, Kind } from '../../api/config.js';
 import type { DestinationRule, EnvoyFilter, Gateway, Sidecar, VirtualService, WorkloadEntry } from '../../api/types/networking.js';
+import type { Telemetry } from '../../api/types/telemetry.js';
 import type { ConfigStore } from '../configstore/store.js';
 import { compareNsName } from '../configstore/store.js';
 import type { RegistrySnapshot } from '../registry/registry.js';
@@ -9,7 +10,8 @@ import { isVisible, selectorMatches } from '../registry/hosts.js';
 import { DestinationRuleIndex } from './destination-rules.js';
 import { byCreation, labelsKey } from './order.js';
 import { SidecarIndex } from './sidecar-scope.js';
-import type { Endpoint, MeshConfig, Proxy, PushContext, Service, ServicePort, SidecarScope } from './types.js';
+import { TelemetryIndex } from './telemetry.js';
+import type { Endpoint, LoggingConfig, MeshConfig, Proxy, PushContext, Service, ServicePort, SidecarScope, TelemetryMode } from './types.js';
 import { VirtualServiceIndex } from './virtual-services.js';
 
 export interface PushContextInput {
@@ -56,6 +58,7 @@ class Snapshot implements PushContext, PushContextExtras {
   private readonly drIndex: DestinationRuleIndex;
   private readonly gateways: readonly Config<Gateway>[];
   private readonly envoyFilterByNs = new Map<string, Config<EnvoyFilter>[]>();
+  private readonly telemetry: TelemetryIndex;
   private instancesByAddress: Map<string, ServiceInstance[]> | undefined;
   private instancesByWorkload: Map<string, ServiceInstance[]> | undefined;
 
@@ -95,6 +98,7 @@ class Snapshot implements PushContext, PushContextExtras {
       this.envoyFilterByNs.set(ef.meta.namespace, l);
     }
     for (const l of this.envoyFilterByNs.values()) l.sort((a, b) => (a.spec.priority ?? 0) - (b.spec.priority ?? 0) || byCreation(a, b));
+    this.telemetry = new TelemetryIndex(this.configs<Telemetry>('Telemetry'), this.rootNamespace, this.mesh);
   }
 
   configs<S>(kind: Kind): readonly Config<S>[] {
@@ -177,6 +181,10 @@ class Snapshot implements PushContext, PushContextExtras {
       }
     }
     return out;
+  }
+
+  accessLogging(proxy: Proxy, mode: TelemetryMode): readonly LoggingConfig[] {
+    return this.telemetry.accessLogging(proxy, mode);
   }
 
   private indexInstances(): void {

@@ -116,6 +116,39 @@ export interface MeshConfig {
   accessLogEncoding?: 'TEXT' | 'JSON';
   /** meshConfig.accessLogFormat: an Envoy format string (TEXT) replacing Istio's default. */
   accessLogFormat?: string;
+  /**
+   * meshConfig.extensionProviders: providers Telemetry resources name. Istio's built-in `envoy` (a file access log to
+   * /dev/stdout formatted by accessLogEncoding/accessLogFormat) exists unless one here has the same name.
+   */
+  extensionProviders?: ExtensionProvider[];
+  /** meshConfig.defaultProviders: providers used where a Telemetry names none, and mesh-wide without any Telemetry. */
+  defaultProviders?: { accessLogging?: string[] };
+}
+
+/** One meshConfig.extensionProviders entry; only the envoyFileAccessLog kind is honoured (others are left out on load). */
+export interface ExtensionProvider {
+  name: string;
+  envoyFileAccessLog?: EnvoyFileAccessLogProvider;
+}
+
+/** https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider-EnvoyFileAccessLogProvider */
+export interface EnvoyFileAccessLogProvider {
+  /** Default /dev/stdout. */
+  path?: string;
+  /** `text` (an Envoy format string) or `labels` (JSON fields); absent = Istio's default TEXT format. */
+  logFormat?: { text?: string; labels?: Record<string, unknown> };
+}
+
+/** Istio's WorkloadMode as a listener class sees it: gateways and sidecar outbound are CLIENT, sidecar inbound SERVER. */
+export type TelemetryMode = 'CLIENT' | 'SERVER';
+
+/** One access-log provider in effect for a proxy and listener class (Istio's model.LoggingConfig). */
+export interface LoggingConfig {
+  provider: ExtensionProvider;
+  /** Set when a Telemetry turned this provider off: no log, and no fallback to meshConfig.accessLogFile either. */
+  disabled: boolean;
+  /** The CEL filter.expression that applies (not enforced: see src/api/validate/telemetry.ts). */
+  filter?: string;
 }
 
 /** Immutable snapshot of all config and registry state for one push (Istio's PushContext). */
@@ -145,4 +178,9 @@ export interface PushContext {
   serviceInstances(proxy: Proxy): readonly { service: Service; port: ServicePort; endpoint: Endpoint }[];
   /** EnvoyFilters that apply to this proxy (root namespace first, then its own). */
   envoyFilters(proxy: Proxy): readonly Config<import('../../api/types/networking.js').EnvoyFilter>[];
+  /**
+   * Telemetry access logging for one listener class of a proxy, sorted by provider name (Istio's
+   * Telemetries.AccessLogging). Empty when no Telemetry (nor default provider) applies: meshConfig.accessLogFile decides.
+   */
+  accessLogging(proxy: Proxy, mode: TelemetryMode): readonly LoggingConfig[];
 }

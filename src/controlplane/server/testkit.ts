@@ -41,6 +41,7 @@ export function fakePush(version: string, world: FakeWorld): PushContext & { wor
     gatewaysForProxy: () => [],
     serviceInstances: () => [],
     envoyFilters: () => [],
+    accessLogging: () => [],
   };
 }
 

@@ -1,6 +1,5 @@
 // The HTTP connection manager as a NetworkHandler: takes accepted sockets from the listener, picks HTTP/1.1 or
 // HTTP/2 (sniffed, ALPN, or a peek for the h2 preface), hands them to its codec servers, and drains them on demand.
-import type { IncomingMessage, Server } from 'node:http';
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -12,7 +11,7 @@ import { compileAccessLog, type AccessLogFormatter } from './access-log.js';
 import type { HcmContext, HttpFilterImpl, NodeInfo } from './context.js';
 import type { ConnState, Exchange } from './exchange.js';
 import { compileFilters } from './filters/index.js';
-import { createH1Server, runExchange } from './h1.js';
+import { H1Codec, runExchange, type H1Head } from './h1.js';
 import { createH2Server } from './h2.js';
 import { ClusterStatsCache, HcmStats } from './http-stats.js';
 import { AccessLogSinks, type LineSink } from './log-writer.js';
@@ -71,7 +70,7 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
   private readonly ownSinks: AccessLogSinks | null;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<ServerHttp2Session>();
-  private readonly h1: Server;
+  private readonly h1: H1Codec;
   private readonly h2: Http2Server;
   private nextId = 1;
   private drainWaiters: (() => void)[] = [];
@@ -106,10 +105,9 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
       this.accessLogs.push({ format, sink: sinks.get(al.path) });
     }
     this.filters = compileFilters(config.httpFilters, this, deps.stats);
-    this.h1 = createH1Server(this, {
+    this.h1 = new H1Codec(this, {
       conn: (s) => (s as Tracked)[kConn],
-      onUpgrade: (req, socket, head) => this.onRaw(req, socket, head),
-      onConnect: (req, socket, head) => this.onRaw(req, socket, head),
+      onRaw: (head, socket, rest) => this.onRaw(head, socket, rest),
       onCodecError: (socket, status, details, inflight) => this.onCodecError(socket, status, details, inflight),
     });
     this.h2 = createH2Server(this, {
@@ -162,7 +160,7 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
 
   private toH1(socket: Socket): void {
     this.stats.cxHttp1Total.inc();
-    this.h1.emit('connection', socket);
+    this.h1.accept(socket);
   }
 
   private toH2(socket: Socket): void {
@@ -215,8 +213,8 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
     if (this.draining) session.close();
   }
 
-  /** 'upgrade' and 'connect' requests: node detached the socket from its HTTP/1 parser. */
-  private onRaw(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  /** Upgrade and CONNECT requests: the HTTP/1 codec handed the socket over. */
+  private onRaw(req: H1Head, socket: Socket, head: Buffer): void {
     const conn = (socket as Tracked)[kConn];
     if (!conn) {
       socket.destroy();
@@ -261,7 +259,7 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
    */
   drain(deadlineMs: number): Promise<void> {
     this.draining = true;
-    this.h1.closeIdleConnections();
+    this.h1.closeIdle();
     for (const s of this.sessions) s.close();
     return new Promise((resolve) => {
       if (this.sockets.size === 0) {
@@ -290,8 +288,7 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
     this.draining = true;
     for (const s of this.sessions) s.destroy();
     for (const s of [...this.sockets]) s.destroy();
-    // Not listening: close() only stops node's connection checker (its callback reports "not running").
-    this.h1.close(noop);
+    this.h1.close();
     this.h2.close(noop);
     if (this.ownTimers) this.timers.close();
     this.ownSinks?.close();

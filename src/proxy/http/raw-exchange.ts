@@ -1,14 +1,13 @@
-// HTTP/1.1 Upgrade (WebSocket) and CONNECT requests on the socket node:http detached ('upgrade' / 'connect'
-// events): an Exchange that writes HTTP/1.1 responses itself and then tunnels bytes both ways.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+// HTTP/1.1 Upgrade (WebSocket) and CONNECT requests on the socket the HTTP/1 codec handed over: an Exchange that writes HTTP/1.1 responses itself and then tunnels bytes both ways.
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HcmContext } from './context.js';
 import { Exchange, type ConnState } from './exchange.js';
 import { getHeader } from './headers.js';
-import { initFromH1 } from './h1.js';
+import { initFromH1, type H1Head } from './h1.js';
 import { pipeBoth } from './tunnel.js';
 
-/** An HTTP/1.1 Upgrade or CONNECT request on a socket node:http handed over ('upgrade' / 'connect' events). */
+/** An HTTP/1.1 Upgrade or CONNECT request on a socket the HTTP/1 codec handed over. */
 export class RawExchange extends Exchange {
   readonly protocol: string;
   private closed = false;
@@ -18,17 +17,17 @@ export class RawExchange extends Exchange {
   constructor(
     hcm: HcmContext,
     conn: ConnState,
-    req: IncomingMessage,
+    req: H1Head,
     readonly socket: Socket,
     head: Buffer,
   ) {
     super(hcm, conn);
-    this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.protocol = req.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     initFromH1(this, req);
     this.head = head.length ? head : null;
     if (this.method === 'CONNECT') {
       this.isConnect = true;
-      this.authority = req.url ?? '';
+      this.authority = req.url;
       this.path = '/';
     } else this.upgrade = getHeader(this.headers, 'upgrade')?.toLowerCase();
     // An upgrade request's body (if any) is tunnel data: it goes upstream after the switch.

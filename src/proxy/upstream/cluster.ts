@@ -21,7 +21,7 @@ import { UpstreamTlsContext } from './tls.js';
 /** ORIGINAL_DST hosts unused for this long are dropped (Envoy's cleanup_interval default). */
 const ORIGINAL_DST_CLEANUP_MS = 5000;
 
-const h1Slot: SlotFactory = (pool) => new H1Slot(pool);
+const h1Slot: SlotFactory = (pool, first) => new H1Slot(pool, pool.owner.tls?.cfg.autoSni ? authorityHost(first.reqHeaders) : undefined);
 const h2Slot: SlotFactory = (pool, first) => new H2Slot(pool, pool.owner.tls?.cfg.autoSni ? authorityHost(first.reqHeaders) : undefined);
 
 export class ClusterImpl implements UpstreamCluster, PoolOwner {

@@ -25,7 +25,7 @@ export interface PoolOwner {
   readonly env: UpstreamEnv;
 }
 
-/** One upstream connection (HTTP/1.1: an undici Client, one request at a time; HTTP/2: a node:http2 session). */
+/** One upstream connection (HTTP/1.1: a raw socket, one request at a time; HTTP/2: a node:http2 session). */
 export interface Slot {
   inflight: number;
   requests: number;
@@ -37,6 +37,8 @@ export interface Slot {
   inReady: boolean;
   readonly capacity: number;
   send(s: UpstreamStream): void;
+  /** Abandons a request already written to this connection (HTTP/1.1: the connection is closed). */
+  abortStream?(s: UpstreamStream): void;
   /** Graceful close (after in-flight requests). */
   close(): void;
   destroy(): void;
@@ -105,7 +107,7 @@ export class HostPool implements HostPoolLike {
     this.kick();
   }
 
-  /** Opens the connection of `slot` (the connector of its undici Client or HTTP/2 session). */
+  /** Opens the connection of `slot` (HTTP/1.1 connection or HTTP/2 session). */
   connect(slot: Slot, servername: string | undefined, cb: (err: ConnectFailure | null, socket?: Socket) => void): void {
     const o = this.owner;
     const c = o.config;
@@ -150,7 +152,7 @@ export class HostPool implements HostPoolLike {
     this.kick();
   }
 
-  /** The connection closed. An HTTP/1.1 slot with a request still queued in undici reconnects by itself. */
+  /** The connection closed; `willReconnect` keeps the slot (no current connection type reconnects). */
   onDisconnected(slot: Slot, willReconnect: boolean): void {
     if (slot.removed) return;
     this.markDisconnected(slot);

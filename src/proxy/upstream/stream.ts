@@ -1,4 +1,4 @@
-// One HTTP request to one upstream host: undici dispatch handler (HTTP/1.1) and node:http2 stream callbacks
+// One HTTP request to one upstream host: HTTP/1.1 connection (h1-slot.ts) and node:http2 stream callbacks
 // (HTTP/2) adapted to the router's UpstreamHandler, with pending/active accounting, response-code stats,
 // outlier reporting and Envoy's error mapping. One object per request, methods only (no per-request closures).
 import type { Socket } from 'node:net';
@@ -9,18 +9,6 @@ import { connectionFailure, connectionTermination, localReset, protocolError, re
 import type { Host } from './host.js';
 import type { HostPool, Slot } from './pool.js';
 
-/** Raw undici header buffers → flat [name, value, ...] strings, names lower-cased (latin1 keeps bytes as sent). */
-export function rawToStrings(raw: readonly (Buffer | string)[]): string[] {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    const n = raw[i];
-    const v = raw[i + 1];
-    out[i] = (typeof n === 'string' ? n : n.toString('latin1')).toLowerCase();
-    out[i + 1] = typeof v === 'string' ? v : v.toString('latin1');
-  }
-  return out;
-}
-
 export class UpstreamStream implements Abortable {
   host!: Host;
   pool!: HostPool;
@@ -29,14 +17,12 @@ export class UpstreamStream implements Abortable {
   pending = false;
   /** Counted against max_requests (assigned to a connection). */
   attached = false;
-  /** Handed to the connection (undici onConnect / h2 stream opened). */
+  /** Handed to the connection (head written / h2 stream opened). */
   sent = false;
   responded = false;
   done = false;
   aborted = false;
   status = 0;
-  /** undici's abort for this request, once it is on a connection. */
-  undiciAbort: ((err?: Error) => void) | null = null;
   /** The HTTP/2 stream carrying this request, once opened. */
   h2: import('node:http2').ClientHttp2Stream | null = null;
 
@@ -119,15 +105,13 @@ export class UpstreamStream implements Abortable {
     this.aborted = true;
     // A router timeout counts for outlier detection as a local-origin timeout (504).
     if (reason instanceof UpstreamError && reason.flag === 'UT' && this.host) this.pool.owner.outlier?.onLocalResult(this.host, 'timeout');
-    if (this.undiciAbort) {
-      this.undiciAbort(reason);
-    } else if (this.h2) {
+    if (this.h2) {
       this.h2.close(0x8 /* NGHTTP2_CANCEL */);
       if (this.req.body) this.req.body.unpipe(this.h2);
       this.finish();
-    } else if (!this.sent) {
-      // Queued in our pool, or inside undici waiting for its connection: release now; undici's later
-      // onConnect will see `aborted` and abort the request before writing it.
+    } else {
+      // Written to an HTTP/1.1 connection: that connection closes. Queued or still connecting: just released.
+      if (this.sent) this.slot?.abortStream?.(this);
       this.finish();
     }
   }
@@ -150,16 +134,16 @@ export class UpstreamStream implements Abortable {
     if (!this.aborted) this.handler.onComplete(trailers);
   }
 
-  /** Maps a transport error (undici, node:http2, connector) to Envoy's flag and reset reason. */
+  /** Maps a transport error (HTTP/1.1 codec, node:http2, connector) to Envoy's flag and reset reason. */
   error(err: unknown): void {
     if (this.done) return;
     if (this.aborted) return this.finish();
     if (err instanceof ConnectFailure) return this.fail(connectionFailure(err.detail, err.kind === 'timeout', err));
     const code = (err as { code?: string } | null)?.code ?? '';
     let mapped: UpstreamResetError;
-    if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'ERR_HTTP2_PROTOCOL_ERROR') {
+    if (code.startsWith('HPE_') || code === 'ERR_HTTP2_PROTOCOL_ERROR') {
       mapped = protocolError(err);
-    } else if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED' || code === 'ERR_HTTP2_INVALID_HEADER_VALUE' || code === 'ERR_HTTP2_INVALID_CONNECTION_HEADERS') {
+    } else if (code === 'ERR_INVALID_HEADER' || code === 'ERR_HTTP2_INVALID_HEADER_VALUE' || code === 'ERR_HTTP2_INVALID_CONNECTION_HEADERS') {
       mapped = localReset(!this.sent, err);
     } else {
       mapped = connectionTermination(!this.sent, err);
@@ -176,33 +160,13 @@ export class UpstreamStream implements Abortable {
     this.fail(remoteReset(refused, cause));
   }
 
-  // ---------------------------------------------------------------- undici DispatchHandler (legacy API, raw headers)
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.undiciAbort = abort;
-    this.markSent();
-    if (this.aborted) abort();
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx informational: not forwarded
-    return this.headers(statusCode, rawToStrings(rawHeaders), resume);
-  }
-
   onData(chunk: Buffer): boolean {
     if (this.aborted) return true;
     return this.handler.onData(chunk);
   }
 
-  onComplete(trailers: string[] | Buffer[] | null): void {
-    this.complete(trailers && trailers.length > 0 ? rawToStrings(trailers) : null);
-  }
-
-  onError(err: Error): void {
-    this.error(err);
-  }
-
-  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Socket): void {
+  /** The upstream switched protocols (HTTP/1.1 101): the socket leaves the pool and goes to the handler. */
+  onUpgrade(statusCode: number, headers: string[], socket: Socket): void {
     this.responded = true;
     this.status = statusCode;
     this.finish();
@@ -211,7 +175,7 @@ export class UpstreamStream implements Abortable {
       socket.destroy();
       return;
     }
-    this.handler.onUpgrade(statusCode, rawToStrings(rawHeaders ?? []), socket);
+    this.handler.onUpgrade(statusCode, headers, socket);
   }
 }
 

@@ -1,7 +1,8 @@
-// Mesh-wide access logging (meshConfig.accessLogFile / accessLogEncoding / accessLogFormat): istiod adds a file access
-// log to every HTTP connection manager and TCP proxy of sidecars and gateways when it is set.
-// https://istio.io/latest/docs/tasks/observability/logs/access-log/
-import type { MeshConfig } from '../../model/types.js';
+// Access logging on every HTTP connection manager and TCP proxy of sidecars and gateways, as istiod builds it: from the
+// Telemetry API (accessLogging, per listener class) or, when no Telemetry applies, meshConfig.accessLogFile.
+// https://istio.io/latest/docs/tasks/observability/logs/access-log/ and .../logs/telemetry-api/
+import { BUILTIN_ENVOY_PROVIDER } from '../../model/telemetry.js';
+import type { ExtensionProvider, MeshConfig, Proxy, PushContext, TelemetryMode } from '../../model/types.js';
 import { toStruct } from '../../../xds/codec.js';
 import { ISTIO_TEXT_FORMAT } from '../../../xds/access-log-format.js';
 
@@ -40,34 +41,77 @@ const ISTIO_JSON_FORMAT: Record<string, string> = {
   route_name: '%ROUTE_NAME%',
 };
 
-/** The Envoy AccessLog entry meshConfig asks for, or undefined when access logging is off. */
-export function meshAccessLog(mesh: MeshConfig | undefined): Obj | undefined {
-  const path = mesh?.accessLogFile;
-  if (!path) return undefined;
-  const logFormat =
-    mesh.accessLogEncoding === 'JSON'
-      ? { json_format: toStruct(ISTIO_JSON_FORMAT) }
-      : { text_format_source: { inline_string: mesh.accessLogFormat ? ensureNewline(mesh.accessLogFormat) : ISTIO_TEXT_FORMAT } };
+/** A FileAccessLog AccessLog entry. */
+function fileAccessLog(path: string, logFormat: Obj): Obj {
   return {
     name: 'envoy.access_loggers.file',
     typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path, log_format: logFormat },
   };
 }
 
+/** log_format from meshConfig.accessLogEncoding / accessLogFormat (Istio's FileAccessLogFromMeshConfig). */
+function meshLogFormat(mesh: MeshConfig | undefined): Obj {
+  return mesh?.accessLogEncoding === 'JSON'
+    ? { json_format: toStruct(ISTIO_JSON_FORMAT) }
+    : { text_format_source: { inline_string: mesh?.accessLogFormat ? ensureNewline(mesh.accessLogFormat) : ISTIO_TEXT_FORMAT } };
+}
+
+/** The Envoy AccessLog entry meshConfig asks for, or undefined when access logging is off. */
+export function meshAccessLog(mesh: MeshConfig | undefined): Obj | undefined {
+  const path = mesh?.accessLogFile;
+  if (!path) return undefined;
+  return fileAccessLog(path, meshLogFormat(mesh));
+}
+
+/**
+ * The AccessLog entry of an envoyFileAccessLog provider (Istio's telemetryAccessLog): the built-in `envoy` provider
+ * without a logFormat follows meshConfig's encoding and format; others use logFormat text (TEXT), labels (JSON; empty
+ * labels = Istio's JSON fields) or, without one, Istio's TEXT format.
+ */
+export function providerAccessLog(p: ExtensionProvider, mesh: MeshConfig | undefined): Obj | undefined {
+  const f = p.envoyFileAccessLog;
+  if (!f) return undefined;
+  const path = f.path || '/dev/stdout';
+  if (p.name === BUILTIN_ENVOY_PROVIDER.name && !f.logFormat) return fileAccessLog(path, meshLogFormat(mesh));
+  const labels = f.logFormat?.labels;
+  if (labels !== undefined) return fileAccessLog(path, { json_format: toStruct(Object.keys(labels).length > 0 ? labels : ISTIO_JSON_FORMAT) });
+  const text = f.logFormat?.text;
+  return fileAccessLog(path, { text_format_source: { inline_string: text ? ensureNewline(text) : ISTIO_TEXT_FORMAT } });
+}
+
+/**
+ * The access logs for one listener class of a proxy (Istio's AccessLogBuilder): the enabled Telemetry providers, or
+ * meshConfig.accessLogFile when no Telemetry applies. A Telemetry that disables every provider means no access log.
+ * Telemetry filter expressions (CEL) are not sent: the proxy has no CEL evaluator, and validation warns about them.
+ */
+export function accessLogsFor(proxy: Proxy, push: PushContext, mode: TelemetryMode): Obj[] {
+  const cfgs = push.accessLogging(proxy, mode);
+  if (cfgs.length === 0) {
+    const m = meshAccessLog(push.mesh);
+    return m ? [m] : [];
+  }
+  const out: Obj[] = [];
+  for (const c of cfgs) {
+    if (c.disabled) continue;
+    const al = providerAccessLog(c.provider, push.mesh);
+    if (al) out.push(al);
+  }
+  return out;
+}
+
 function ensureNewline(f: string): string {
   return f.endsWith('\n') ? f : f + '\n';
 }
 
-/** Adds the mesh access log to every HCM and tcp_proxy of the listeners that has none (returns new objects). */
-export function withMeshAccessLog(listeners: Obj[], mesh: MeshConfig | undefined): Obj[] {
-  const entry = meshAccessLog(mesh);
-  if (!entry) return listeners;
+/** Adds `logs` to every HCM and tcp_proxy of the listeners that has none (returns new objects). */
+export function withAccessLogs(listeners: Obj[], logs: readonly Obj[]): Obj[] {
+  if (logs.length === 0) return listeners;
   const patchChain = (fc: Obj): Obj => ({
     ...fc,
     filters: ((fc.filters as Obj[] | undefined) ?? []).map((f) => {
       const tc = f.typed_config as Obj | undefined;
       if ((f.name !== HCM && f.name !== TCP) || !tc || tc.access_log !== undefined) return f;
-      return { ...f, typed_config: { ...tc, access_log: [entry] } };
+      return { ...f, typed_config: { ...tc, access_log: [...logs] } };
     }),
   });
   return listeners.map((l) => {

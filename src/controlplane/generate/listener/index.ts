@@ -7,16 +7,19 @@ import type { Generator, GenerateRequest, Resource } from '../types.js';
 import { gatewayListeners } from './gateway.js';
 import { inboundListeners } from './inbound.js';
 import { outboundListeners } from './outbound.js';
-
-import { withMeshAccessLog } from './access-log.js';
+import { accessLogsFor, withAccessLogs } from './access-log.js';
 
 type Obj = Record<string, unknown>;
 
 /** All listeners of a proxy as plain objects (proto field names), in a stable order. */
 export function buildListeners(proxy: Proxy, push: PushContext, names?: readonly string[]): Obj[] {
   if (proxy.isGrpc) return grpcListeners(proxy, push, names);
-  if (proxy.type === 'router') return withMeshAccessLog(gatewayListeners(proxy, push), push.mesh);
-  const all = [...outboundListeners(proxy, push), ...inboundListeners(proxy, push)];
+  // Istio's listener classes: gateways and sidecar outbound log as CLIENT, sidecar inbound as SERVER.
+  if (proxy.type === 'router') return withAccessLogs(gatewayListeners(proxy, push), accessLogsFor(proxy, push, 'CLIENT'));
+  const all = [
+    ...withAccessLogs(outboundListeners(proxy, push), accessLogsFor(proxy, push, 'CLIENT')),
+    ...withAccessLogs(inboundListeners(proxy, push), accessLogsFor(proxy, push, 'SERVER')),
+  ];
   // Two Sidecar listeners on the same address and port: the first one wins, as Envoy cannot have both.
   const seen = new Set<string>();
   const unique = all.filter((l) => {
@@ -25,7 +28,7 @@ export function buildListeners(proxy: Proxy, push: PushContext, names?: readonly
     seen.add(n);
     return true;
   });
-  return withMeshAccessLog(unique, push.mesh);
+  return unique;
 }
 
 /** RDS names the listeners refer to (HCM `rds.route_config_name`, including API listeners). */
