@@ -26,10 +26,16 @@ export function rewritePath(ex: Exchange, a: RouteAction): string | undefined {
 /**
  * The upstream request headers: downstream headers minus hop-by-hop ones, `host` (rewritten if asked), route-level
  * request mutations, x-envoy-original-path and x-envoy-expected-rq-timeout-ms.
+ *
+ * The router's x-envoy-* request headers replace what came in only when this hop sets them, as Envoy's router does:
+ * x-envoy-attempt-count when the virtual host has include_request_attempt_count (the router appends it after this),
+ * x-envoy-original-path on a path rewrite, x-envoy-expected-rq-timeout-ms when a timeout applies. Otherwise the
+ * client's value travels on (the connection manager already dropped the untrusted ones, see request-prep.ts).
  */
 export function upstreamRequestHeaders(ex: Exchange, authority: string, originalPath: string | undefined, expectedTimeoutMs: number): string[] {
   const src = ex.headers;
   const out: string[] = [];
+  const setsAttemptCount = ex.vhost?.includeAttemptCount === true;
   for (let i = 0; i < src.length; i += 2) {
     const n = src[i];
     switch (n) {
@@ -41,9 +47,18 @@ export function upstreamRequestHeaders(ex: Exchange, authority: string, original
       case 'upgrade':
       case 'http2-settings':
       case 'expect':
+        continue;
       case 'x-envoy-original-path':
+        if (originalPath !== undefined) continue;
+        out.push(n, src[i + 1]);
+        continue;
       case 'x-envoy-expected-rq-timeout-ms':
+        if (expectedTimeoutMs > 0) continue;
+        out.push(n, src[i + 1]);
+        continue;
       case 'x-envoy-attempt-count':
+        if (setsAttemptCount) continue;
+        out.push(n, src[i + 1]);
         continue;
       case 'te':
         if (src[i + 1].toLowerCase().includes('trailers')) out.push('te', 'trailers');

@@ -132,6 +132,11 @@ export interface HttpConnectionManagerConfig {
   useRemoteAddress: boolean;
   xffNumTrustedHops: number;
   skipXffAppend: boolean;
+  /**
+   * internal_address_config: which downstream addresses are internal (x-envoy-internal, x-envoy-* kept). Absent =
+   * none, as in Envoy since 1.33; present without ranges = RFC1918, 127.0.0.1, fc00::/7 and ::1.
+   */
+  internalAddressConfig?: { unixSockets: boolean; cidrRanges: { address: string; prefixLen: number }[] };
   /** 'sanitize' | 'append' | ... forward_client_cert_details */
   forwardClientCertDetails?: string;
   serverName?: string;

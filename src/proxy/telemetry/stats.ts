@@ -1,5 +1,7 @@
 // Envoy-style stats: named counters, gauges and histograms (`cluster.<name>.upstream_rq_pending_overflow`), cheap to
 // bump on the hot path (look a handle up once at config time, then `inc()`), rendered for /stats and Prometheus.
+import { renderPrometheus } from './prometheus.js';
+import { extractTags, type TaggedName } from './tags.js';
 
 export class Counter {
   value = 0;
@@ -52,6 +54,7 @@ export class Histogram {
 }
 
 export class Stats {
+  private readonly tagCache = new Map<string, TaggedName>();
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
@@ -88,22 +91,15 @@ export class Stats {
     return lines.sort().join('\n') + '\n';
   }
 
-  /** Prometheus text exposition of every stat, names as Envoy exports them (`envoy_` prefix, dots → underscores). */
+  /** Prometheus text exposition with Envoy's default tag extraction (`envoy_cluster_upstream_rq_total{envoy_cluster_name=...}`). */
   renderPrometheus(): string {
-    const out: string[] = [];
-    const prom = (n: string): string => 'envoy_' + n.replace(/[^a-zA-Z0-9_]/g, '_');
-    for (const [n, c] of [...this.counters].sort()) out.push(`# TYPE ${prom(n)} counter`, `${prom(n)} ${c.value}`);
-    for (const [n, g] of [...this.gauges].sort()) out.push(`# TYPE ${prom(n)} gauge`, `${prom(n)} ${g.value}`);
-    for (const [n, h] of [...this.histograms].sort()) {
-      const p = prom(n);
-      out.push(`# TYPE ${p} histogram`);
-      let acc = 0;
-      Histogram.BOUNDS.forEach((b, i) => {
-        acc += h.counts[i];
-        out.push(`${p}_bucket{le="${b}"} ${acc}`);
-      });
-      out.push(`${p}_bucket{le="+Inf"} ${h.count}`, `${p}_sum ${h.sum}`, `${p}_count ${h.count}`);
-    }
-    return out.join('\n') + '\n';
+    return renderPrometheus({ counters: this.counters, gauges: this.gauges, histograms: this.histograms, bounds: Histogram.BOUNDS, tagged: (n) => this.tagged(n) });
+  }
+
+  /** Tag extraction is a few regexes per name: done once per stat name, not per scrape. */
+  private tagged(name: string): TaggedName {
+    let t = this.tagCache.get(name);
+    if (!t) this.tagCache.set(name, (t = extractTags(name)));
+    return t;
   }
 }

@@ -12,6 +12,7 @@ import { NAMESPACE, accessLogFilter, dest, envoyFilter, serviceEntry, sidecar, v
 import { eventually, freePort } from '../support/net.js';
 import { parseAccessLog } from '../support/sidecar.js';
 import type { Sidecar } from '../support/sidecar.js';
+import { parsePrometheus } from '../../../src/proxy/telemetry/testing.js';
 import { Mesh, xdsState } from './harness.js';
 
 const fqdn = (n: string): string => `${n}.${NAMESPACE}.svc.cluster.local`;
@@ -85,10 +86,26 @@ describe('readiness and admin', () => {
     assert.equal(stats.get('server.live'), 1);
   });
 
-  it('exports Prometheus metrics with Envoy\'s tag extraction (cluster name as a label)', { todo: 'src/proxy/telemetry/stats.ts renderPrometheus flattens names: envoy_cluster_outbound_9080__svc_..._upstream_rq_total' }, async () => {
+  it('exports Prometheus metrics with Envoy\'s tag extraction (cluster name as a label)', async () => {
     const prom = await client.adminGet('/stats/prometheus');
     const re = /^envoy_cluster_upstream_rq_total\{envoy_cluster_name="outbound\|9080\|\|svc\.default\.svc\.cluster\.local"\} [1-9]/m;
     assert.ok(re.test(prom), `no labelled upstream_rq_total; e.g. ${prom.split('\n').find((l) => l.includes('svc_default') && !l.startsWith('#'))}`);
+    const { families, errors } = parsePrometheus(prom);
+    assert.deepEqual(errors, [], 'a well-formed exposition: one TYPE line and one group per family');
+    const svc = { envoy_cluster_name: `outbound|9080||${fqdn('svc')}` };
+    const has = (family: string, labels: Record<string, string>, sample = family): boolean =>
+      families.get(family)?.samples.some((x) => x.name === sample && Object.entries(labels).every(([k, v]) => x.labels[k] === v) && x.value > 0) ?? false;
+    assert.ok(has('envoy_cluster_upstream_rq', { ...svc, envoy_response_code: '200' }), 'upstream_rq_200 as a response_code label');
+    assert.ok(has('envoy_cluster_upstream_rq_xx', { ...svc, envoy_response_code_class: '2' }), 'upstream_rq_2xx as a response_code_class label');
+    assert.equal(families.get('envoy_cluster_upstream_rq_time')?.type, 'histogram');
+    assert.ok(has('envoy_cluster_upstream_rq_time', svc, 'envoy_cluster_upstream_rq_time_count'), 'the histogram carries the cluster label');
+    assert.ok(has('envoy_listener_downstream_cx_total', { envoy_listener_address: `${mesh.ip(1)}_9080` }));
+    assert.ok(has('envoy_http_downstream_rq_total', { envoy_http_conn_manager_prefix: `outbound_${mesh.ip(1)}_9080` }), [...families.keys()].filter((k) => k.startsWith('envoy_http')).join());
+    assert.ok(has('envoy_server_live', {}));
+    // Istio's port 15020 serves the same exposition.
+    const merged = await (await fetch(`http://${client.proxy.started.status}/stats/prometheus`)).text();
+    assert.deepEqual(parsePrometheus(merged).errors, []);
+    assert.match(merged, re);
   });
 });
 

@@ -16,7 +16,7 @@ import type { TestPki } from '../../../src/proxy/listener/testing-certs.js';
 import type { App } from '../support/apps.js';
 import { startApp } from '../support/apps.js';
 import { send } from '../support/http-client.js';
-import { NAMESPACE, serviceEntry, workloadEntry } from '../support/istio.js';
+import { NAMESPACE, envoyFilter, serviceEntry, workloadEntry } from '../support/istio.js';
 import type { Doc } from '../support/istio.js';
 import { freePort } from '../support/net.js';
 import type { Sidecar } from '../support/sidecar.js';
@@ -25,6 +25,7 @@ import { startMultiProtocolApp, startTcpEcho, tcpExchange } from './protocols.js
 
 const fqdn = (n: string): string => `${n}.${NAMESPACE}.svc.cluster.local`;
 const meta = (name: string): Doc => ({ name, namespace: NAMESPACE });
+const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 let mesh: Mesh;
 let client: Sidecar;
@@ -186,11 +187,55 @@ describe('router (gateway)', () => {
     assert.equal(web.requests.filter((r) => r.url === '/other').length, 0);
   });
 
-  it('marks a request from an internal (loopback) address x-envoy-internal: true, as Envoy does with use_remote_address', { todo: 'src/proxy/http/request-prep.ts sets neither x-envoy-internal nor x-envoy-external-address' }, async () => {
-    const r = await send(`${router.ip}:${httpPort}`, { host: 'web.example', path: '/routed/internal' });
+  // What a client may claim; only an internal one is believed (Envoy's ConnectionManagerUtility::mutateRequestHeaders).
+  const claims = { 'x-envoy-internal': 'true', 'x-envoy-retry-on': '5xx', 'x-envoy-decorator-operation': 'op', 'x-request-id': 'client-chosen' };
+
+  it('treats a loopback client as external by default (no internal_address_config, as Istio generates and Envoy >= 1.33 does)', async () => {
+    const r = await send(`${router.ip}:${httpPort}`, { host: 'web.example', path: '/routed/external', headers: claims });
+    assert.equal(r.status, 200, router.logs());
     const h = r.json<{ headers: Record<string, string> }>().headers;
-    assert.equal(h['x-envoy-internal'], 'true');
-    assert.equal(h['x-envoy-external-address'], undefined);
+    assert.equal(h['x-envoy-external-address'], '127.0.0.1', 'the trusted client address');
+    assert.equal(h['x-envoy-internal'], undefined, 'a client-sent x-envoy-internal is dropped');
+    assert.equal(h['x-envoy-retry-on'], undefined);
+    assert.equal(h['x-envoy-decorator-operation'], undefined);
+    assert.notEqual(h['x-request-id'], 'client-chosen', 'an edge proxy issues its own request id');
+    assert.match(h['x-request-id'], /^[0-9a-f-]{36}$/);
+  });
+
+  it('marks a request from an internal (loopback) address x-envoy-internal: true once internal_address_config covers it', async () => {
+    mesh.write('internal-addresses.yaml', [
+      envoyFilter({
+        name: 'gw-internal-addresses',
+        workloadLabels: { istio: 'ingressgateway' },
+        configPatches: [
+          {
+            applyTo: 'NETWORK_FILTER',
+            match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+            patch: {
+              operation: 'MERGE',
+              value: { typed_config: { '@type': HCM_TYPE, internal_address_config: { cidr_ranges: [{ address_prefix: '127.0.0.0', prefix_len: 8 }] } } },
+            },
+          },
+        ],
+      }),
+    ]);
+    try {
+      await router.waitForConfig('"127.0.0.0"');
+      const r = await send(`${router.ip}:${httpPort}`, { host: 'web.example', path: '/routed/internal', headers: claims });
+      assert.equal(r.status, 200, router.logs());
+      const h = r.json<{ headers: Record<string, string> }>().headers;
+      assert.equal(h['x-envoy-internal'], 'true');
+      assert.equal(h['x-envoy-external-address'], undefined);
+      assert.equal(h['x-envoy-retry-on'], '5xx', 'an internal caller\'s x-envoy-* headers are kept');
+      assert.equal(h['x-request-id'], 'client-chosen');
+      // A request that already passed a proxy (XFF present) is not judged internal by its peer address.
+      const proxied = await send(`${router.ip}:${httpPort}`, { host: 'web.example', path: '/routed/proxied', headers: { ...claims, 'x-forwarded-for': '127.0.0.9' } });
+      const ph = proxied.json<{ headers: Record<string, string> }>().headers;
+      assert.equal(ph['x-envoy-internal'], undefined);
+      assert.equal(ph['x-envoy-external-address'], '127.0.0.1');
+    } finally {
+      mesh.rm('internal-addresses.yaml');
+    }
   });
 
   it('passes TLS through by SNI: the client handshakes with the app itself', async () => {

@@ -156,6 +156,27 @@ test('HCM settings: timeouts, limits, XFF, access logs, upgrades, inline routes,
   assert.deepEqual(rl.config, { statPrefix: 'rl', maxTokens: 10, tokensPerFill: 5, fillIntervalMs: 1000, enabled: 1, enforced: 0.5, responseHeadersToAdd: [], status: 429, xRateLimitHeaders: true });
 });
 
+test('HCM internal_address_config: absent, empty (Envoy\'s private ranges) or CIDR ranges; bad ranges refused', () => {
+  const hcm = (extra: object) => decode({ name: 'l', address: addr(), filter_chains: [{ filters: [hcmFilter({ rds: { route_config_name: 'r' }, ...extra })] }] });
+  const cfg = (extra: object) => {
+    const f = ok(hcm(extra)).filterChains[0]?.filter;
+    assert.ok(f?.type === 'http');
+    return f.internalAddressConfig;
+  };
+  assert.equal(cfg({}), undefined);
+  assert.deepEqual(cfg({ internal_address_config: {} }), { unixSockets: false, cidrRanges: [] });
+  assert.deepEqual(cfg({ internal_address_config: { unix_sockets: true, cidr_ranges: [{ address_prefix: '127.0.0.0', prefix_len: { value: 8 } }, { address_prefix: 'fd00::', prefix_len: { value: 8 } }] } }), {
+    unixSockets: true,
+    cidrRanges: [
+      { address: '127.0.0.0', prefixLen: 8 },
+      { address: 'fd00::', prefixLen: 8 },
+    ],
+  });
+  assert.deepEqual(errs(hcm({ internal_address_config: { cidr_ranges: [{ address_prefix: 'mesh', prefix_len: { value: 8 } }] } })), [
+    'listener l: filter_chains[0].filters[0].typed_config.internal_address_config.cidr_ranges[0].address_prefix: "mesh" is not an IP address',
+  ]);
+});
+
 test('refused network filters, with their field paths', () => {
   const redis = 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy';
   const chains = [

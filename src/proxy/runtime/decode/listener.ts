@@ -6,7 +6,7 @@ import type { Decoded, FilterChain, FilterChainMatch, Listener, SocketAddress } 
 import { terminalFilter } from './network-filters.js';
 import { downstreamTls } from './tls.js';
 import type { DecodeContext, Rec } from './util.js';
-import { Problems, at, bytesHash, decodeView, defaultDecodeContext, durMs, enumStr, list, msg, num, rec, str, strs, unpackAny, wrappedBool, wrappedNum } from './util.js';
+import { Problems, at, bytesHash, cidrs, decodeView, defaultDecodeContext, durMs, enumStr, list, msg, num, rec, str, strs, unpackAny, wrappedBool, wrappedNum } from './util.js';
 
 export const ListenerFilterType = {
   TlsInspector: 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
@@ -38,18 +38,6 @@ export function socketAddress(a: Rec | undefined, path: string, p: Problems, all
   const port = num(sa, 'port_value') ?? 0;
   if (port > 65535) p.add(at(sp, 'port_value'), `${port} is not a port`);
   return { address, port };
-}
-
-function cidrs(items: Rec[], path: string, p: Problems): { address: string; prefixLen: number }[] {
-  return items.map((c, i) => {
-    const cp = `${path}[${i}]`;
-    const address = str(c, 'address_prefix') ?? '';
-    const family = isIP(address);
-    const prefixLen = wrappedNum(c, 'prefix_len') ?? 0;
-    if (family === 0) p.add(at(cp, 'address_prefix'), `"${address}" is not an IP address`);
-    else if (prefixLen > (family === 4 ? 32 : 128)) p.add(at(cp, 'prefix_len'), `${prefixLen} is too long for ${address}`);
-    return { address, prefixLen };
-  });
 }
 
 function chainMatch(m: Rec | undefined, path: string, p: Problems): FilterChainMatch {

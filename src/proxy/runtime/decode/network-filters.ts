@@ -6,7 +6,7 @@ import { accessLogs } from './access-log.js';
 import { HttpFilterType, decodeFault, decodeLocalRateLimit } from './http-filters.js';
 import { routeTableFromObject } from './route.js';
 import type { DecodeContext, Problems, Rec } from './util.js';
-import { at, durMs, enumStr, list, msg, num, rec, str, unpackAny, wrappedBool, wrappedNum } from './util.js';
+import { at, cidrs, durMs, enumStr, list, msg, num, rec, str, unpackAny, wrappedBool, wrappedNum } from './util.js';
 
 export const NetworkFilterType = {
   Hcm: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -96,6 +96,8 @@ function hcm(h: Rec, path: string, p: Problems, ctx: DecodeContext): HttpConnect
   };
   const maxKb = out.maxRequestHeadersKb;
   if (maxKb < 1 || maxKb > 8192) p.add(at(path, 'max_request_headers_kb'), `${maxKb} is not in [1, 8192]`);
+  const iac = msg(h, 'internal_address_config');
+  if (iac) out.internalAddressConfig = { unixSockets: iac.unix_sockets === true, cidrRanges: cidrs(list(iac, 'cidr_ranges'), at(path, 'internal_address_config.cidr_ranges'), p) };
   const fcc = str(h, 'forward_client_cert_details');
   if (fcc !== undefined) out.forwardClientCertDetails = fcc;
   const server = str(h, 'server_name');

@@ -2,6 +2,7 @@
 // and 64-bit ints as strings, wrappers as {value}, Any expanded as {'@type', ...}), field paths, and problem collection.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { decodeToObject, durationToMs, encode, fromStruct } from '../../../xds/codec.js';
 import { fromProtoJson } from '../../../xds/json.js';
 import { protoRoot } from '../../../xds/proto.js';
@@ -205,4 +206,17 @@ export function dataSource(ds: Rec | undefined, path: string, p: Problems, ctx: 
     return undefined;
   }
   return '';
+}
+
+/** Envoy CidrRange list (`address_prefix`, `prefix_len`) with each invalid entry reported at its path. */
+export function cidrs(items: Rec[], path: string, p: Problems): { address: string; prefixLen: number }[] {
+  return items.map((c, i) => {
+    const cp = `${path}[${i}]`;
+    const address = str(c, 'address_prefix') ?? '';
+    const family = isIP(address);
+    const prefixLen = wrappedNum(c, 'prefix_len') ?? 0;
+    if (family === 0) p.add(at(cp, 'address_prefix'), `"${address}" is not an IP address`);
+    else if (prefixLen > (family === 4 ? 32 : 128)) p.add(at(cp, 'prefix_len'), `${prefixLen} is too long for ${address}`);
+    return { address, prefixLen };
+  });
 }
