@@ -254,12 +254,13 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
   }
 
   /**
-   * HTTP/1: `connection: close` on the next responses and idle sockets closed now; HTTP/2: GOAWAY. Resolves when every
-   * connection is gone or at the deadline (then closes what is left). deadlineMs: a duration, or an epoch time in ms.
+   * HTTP/1: `connection: close` on the next response of each connection (idle keep-alive connections stay open until
+   * then or the deadline, as in Envoy: closing them now would reset a request already on the wire); HTTP/2: GOAWAY.
+   * Resolves when every connection is gone or at the deadline (then closes what is left). deadlineMs: a duration, or
+   * an epoch time in ms.
    */
   drain(deadlineMs: number): Promise<void> {
     this.draining = true;
-    this.h1.closeIdle();
     for (const s of this.sessions) s.close();
     return new Promise((resolve) => {
       if (this.sockets.size === 0) {

@@ -1,5 +1,6 @@
-// Draining: idle HTTP/1 keep-alive connections closed, in-flight responses finish with `connection: close`,
-// HTTP/2 sessions get GOAWAY and finish their streams, stuck connections closed at the deadline.
+// Draining: HTTP/1 responses finish with `connection: close` (idle keep-alive connections stay until their next
+// response or the deadline, as in Envoy), HTTP/2 sessions get GOAWAY and finish their streams, stuck connections
+// closed at the deadline.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
@@ -23,7 +24,7 @@ describe('drain', () => {
     await up.close();
   });
 
-  test('HTTP/1: idle connections closed, in-flight response gets connection: close, drain resolves after', async () => {
+  test('HTTP/1: in-flight and next responses get connection: close, idle ones close at the deadline, drain resolves after', async () => {
     const p = await startProxy(hcmConfig({ routeConfig: simpleRoutes('up') }), clusters);
     try {
       const idle = connect(p.port, '127.0.0.1');
@@ -39,14 +40,24 @@ describe('drain', () => {
       while (release.length === 0) await new Promise((r) => setTimeout(r, 5));
       assert.equal(p.handler.activeConnections, 2);
       let drained = false;
-      const d = p.handler.drain(5000).then(() => (drained = true));
-      await idleClosed;
-      assert.equal(drained, false);
+      let idleEnded = false;
+      idle.on('close', () => (idleEnded = true));
+      const started = Date.now();
+      const d = p.handler.drain(800).then(() => (drained = true));
       release.shift()!();
       await busyClosed;
-      await d;
       assert.match(busyData, /^HTTP\/1\.1 200 /);
       assert.match(busyData, /\r\nConnection: close\r\n/i);
+      assert.equal(idleEnded, false, 'an idle keep-alive connection is not closed when the drain starts');
+      assert.equal(drained, false);
+      // Still usable: its next response says connection: close, then the proxy closes it.
+      let idleData = '';
+      idle.on('data', (x: Buffer) => (idleData += x.toString()));
+      idle.write('GET /again HTTP/1.1\r\nHost: a\r\n\r\n');
+      await idleClosed;
+      assert.match(idleData, /^HTTP\/1\.1 200 [\s\S]*\r\nConnection: close\r\n/i);
+      await d;
+      assert.ok(Date.now() - started < 800, 'drain resolves once every connection is gone, before the deadline');
       assert.equal(p.handler.activeConnections, 0);
     } finally {
       release = [];

@@ -223,11 +223,6 @@ export class H1Codec {
     this.connections.add(new H1Connection(this, socket, conn));
   }
 
-  /** Drain: connections between requests close now; busy ones say `connection: close` on their response. */
-  closeIdle(): void {
-    for (const c of this.connections) if (c.current === null && c.queue.length === 0) c.destroy();
-  }
-
   close(): void {
     for (const c of [...this.connections]) c.destroy();
   }

@@ -91,7 +91,7 @@ export class Stats {
     return lines.sort().join('\n') + '\n';
   }
 
-  /** Prometheus text exposition with Envoy's default tag extraction (`envoy_cluster_upstream_rq_total{envoy_cluster_name=...}`). */
+  /** Prometheus text exposition with istio-proxy's tag extraction (`envoy_cluster_upstream_rq_total{cluster_name=...}`). */
   renderPrometheus(): string {
     return renderPrometheus({ counters: this.counters, gauges: this.gauges, histograms: this.histograms, bounds: Histogram.BOUNDS, tagged: (n) => this.tagged(n) });
   }

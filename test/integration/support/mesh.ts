@@ -134,7 +134,11 @@ export class Mesh {
     };
     this.write(file, [...docs, marker]);
     if (this.discoveryProcess) await this.settled(markerName, host, timeoutMs);
-    await Promise.all(this.sidecars.filter((s) => s.proxy.child.exitCode === null).map((s) => s.waitForConfig(`"${host}"`, timeoutMs)));
+    const live = this.sidecars.filter((s) => s.proxy.child.exitCode === null);
+    await Promise.all(live.map((s) => s.waitForConfig(`"${host}"`, timeoutMs)));
+    // A changed listener drains (2 s here) and, as in Envoy, serves requests on its open keep-alive connections
+    // meanwhile: "applied" means the old listeners are gone, so the next request sees the new filter chains.
+    await Promise.all(live.map((s) => eventually(async () => (await s.stat('listener_manager.total_listeners_draining')) === 0, { timeoutMs, message: () => s.logs() })));
   }
 
   /** Waits until discovery has loaded the marker and built a push context after that. */
@@ -225,7 +229,7 @@ export class Mesh {
     const labelArg = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
     const proxy = await startProxy({
       discovery: this.discovery.grpc,
-      args: ['--ip', ip, '--pod-name', o.name, '--namespace', NAMESPACE, '--labels', labelArg, '--interception-mode', 'NONE', '--drain-duration', '1s', '--log-level', 'warn', ...(o.args ?? [])],
+      args: ['--ip', ip, '--pod-name', o.name, '--namespace', NAMESPACE, '--labels', labelArg, '--interception-mode', 'NONE', '--drain-duration', '1s', '--listener-drain-duration', '2s', '--log-level', 'warn', ...(o.args ?? [])],
     });
     const s = new Sidecar(o.name, ip, labels, proxy, egressPort, httpProxy ? this.port : undefined);
     this.sidecars.push(s);
