@@ -16,7 +16,6 @@ import {
   kOnHeadersComplete,
   kOnMessageBegin,
   kOnMessageComplete,
-  LAST_CHUNK,
   METHODS,
   writeChunk,
   type LlhttpError,
@@ -80,7 +79,6 @@ export class H1Exchange extends Exchange {
   ended = false;
   /** Pipelined request that exceeded max_headers_count: answered 431 when its turn comes. */
   tooManyHeaders = false;
-  private corked = false;
 
   constructor(
     hcm: HcmContext,
@@ -130,27 +128,37 @@ export class H1Exchange extends Exchange {
     }
     if (!c.keepAlive) head += 'connection: close\r\n';
     else if (this.protocol === 'HTTP/1.0') head += 'connection: keep-alive\r\n';
-    const socket = c.socket;
-    if (!end && !this.corked) {
-      // Head and the first body bytes (usually parsed from the same upstream read) leave in one write.
-      this.corked = true;
-      socket.cork();
-      process.nextTick(uncorkExchange, this);
-    }
-    socket.write(head + '\r\n', 'latin1');
+    this.out = head + '\r\n';
     if (end) this.endBody(null);
+    else process.nextTick(flushExchange, this);
   }
 
+  /**
+   * Output of this tick not yet written: head, small body chunks and the last chunk go out as ONE latin1 string
+   * write (a single write syscall; node's cork/writev path costs several µs more per response). Flushed at the end
+   * of the response, on the next tick (streaming), or when it grows past OUT_MAX.
+   */
+  private out: string | null = null;
+
   /** @internal */
-  uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.codec.socket.uncork();
+  flush(): boolean {
+    const o = this.out;
+    if (o === null) return true;
+    this.out = null;
+    const c = this.codec;
+    return c.closed ? true : c.socket.write(o, 'latin1');
   }
 
   writeBody(chunk: Buffer): boolean {
     const c = this.codec;
     if (c.closed || this.ended || this.noBody) return true;
+    const n = chunk.length;
+    if (n === 0) return true;
+    if (this.out !== null && this.out.length + n <= OUT_MAX) {
+      this.out += this.chunked ? n.toString(16) + '\r\n' + chunk.toString('latin1') + '\r\n' : chunk.toString('latin1');
+      return !c.socket.writableNeedDrain;
+    }
+    this.flush();
     return this.chunked ? writeChunk(c.socket, chunk) : c.socket.write(chunk);
   }
 
@@ -159,17 +167,17 @@ export class H1Exchange extends Exchange {
     if (this.ended || c.closed) return;
     this.ended = true;
     if (this.chunked) {
+      let t = '0\r\n';
       if (trailers && trailers.length > 0 && this.teTrailers) {
-        let t = '0\r\n';
         try {
           t = headerLines(trailers, t);
         } catch {
           t = '0\r\n';
         }
-        c.socket.write(t + '\r\n', 'latin1');
-      } else c.socket.write(LAST_CHUNK);
+      }
+      this.out = (this.out ?? '') + t + '\r\n';
     }
-    this.uncork();
+    this.flush();
     c.responseDone(this);
   }
 
@@ -187,6 +195,8 @@ export interface H1Hooks {
   onCodecError(socket: Socket, status: number, details: string, inflight: Exchange | undefined): void;
 }
 
+/** Largest response output batched into one string write (bigger bodies are written as their own buffers). */
+const OUT_MAX = 16 * 1024;
 const T_IDLE = 1;
 const T_HEADERS = 2;
 const T_REQUEST = 3;
@@ -546,8 +556,8 @@ function getRaw(raw: string[], lower: string): string | undefined {
 }
 
 function noop(): void {}
-function uncorkExchange(ex: H1Exchange): void {
-  ex.uncork();
+function flushExchange(ex: H1Exchange): void {
+  ex.flush();
 }
 
 function closeParser(p: LlhttpParser): void {
