@@ -1,6 +1,7 @@
-// Benchmark driver: the upstream directly, through nginx, HAProxy and `isthmus proxy` (concurrency 1 and 2), with
-// wrk (HTTP/1.1 saturation), h2load at a fixed rate (latency at moderate load) and h2load h2c, in interleaved rounds;
-// writes bench/results/latest.json. Run it through bench/run.sh. Every process it starts is stopped by PID.
+// Benchmark driver: the upstream directly, through nginx, HAProxy, the node-floor anchor (a minimal Node.js proxy)
+// and `isthmus proxy` (concurrency 1 and 2), with wrk (HTTP/1.1 saturation), h2load at a fixed rate (latency at
+// moderate load) and h2load h2c, in interleaved rounds; writes bench/results/latest.json. Run it through
+// bench/run.sh. Every process it starts is stopped by PID.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,13 +17,13 @@ import {
 import type { Started } from './lib/procs.js';
 import { bestLatency, median, medianOf } from './lib/results.js';
 import type { Machine, Measured, Results, Round, Settings, TargetId, TargetResult } from './lib/results.js';
-import { directTarget, startHaproxy, startIsthmusTargets, startNginx, startUpstream } from './lib/targets.js';
+import { directTarget, startHaproxy, startIsthmusTargets, startNginx, startNodeFloor, startUpstream } from './lib/targets.js';
 import type { Placement, Ports, Target } from './lib/targets.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const num = (k: string, d: number): number => (process.env[k] !== undefined && process.env[k] !== '' ? Number(process.env[k]) : d);
 
-const ALL: TargetId[] = ['direct', 'nginx', 'haproxy', 'isthmus-1', 'isthmus-2'];
+const ALL: TargetId[] = ['direct', 'nginx', 'haproxy', 'node-floor', 'isthmus-1', 'isthmus-2'];
 const wanted = new Set((process.env.BENCH_TARGETS ?? ALL.join(',')).split(',').map((s) => s.trim()));
 const pinned = num('BENCH_PIN', 1) === 1 && cpus().length >= 2;
 const place: Placement = pinned ? { load: '0', target: '1', wide: '0,1' } : {};
@@ -44,7 +45,7 @@ const settings: Settings = {
 setNice(settings.nice ?? 0);
 const B = num('BENCH_PORT_BASE', 28000);
 const PORTS: Ports = {
-  upH1: B, upH2: B + 1, ngxH1: B + 10, ngxH2: B + 11, hapH1: B + 20, hapH2: B + 21,
+  upH1: B, upH2: B + 1, ngxH1: B + 10, ngxH2: B + 11, hapH1: B + 20, hapH2: B + 21, floorH1: B + 50, floorH2: B + 51,
   isthmus: [B + 30, B + 40],
 };
 const OUT = resolve(REPO, process.env.BENCH_OUT ?? 'bench/results/latest.json');
@@ -137,7 +138,7 @@ async function machine(): Promise<Machine> {
 
 async function main(): Promise<number> {
   const t0 = Date.now();
-  const ports = [PORTS.upH1, PORTS.upH2, PORTS.ngxH1, PORTS.ngxH2, PORTS.hapH1, PORTS.hapH2, ...PORTS.isthmus];
+  const ports = [PORTS.upH1, PORTS.upH2, PORTS.ngxH1, PORTS.ngxH2, PORTS.hapH1, PORTS.hapH2, PORTS.floorH1, PORTS.floorH2, ...PORTS.isthmus];
   for (const p of ports) if (!(await portFree(p))) throw new Error(`port ${p} is busy; set BENCH_PORT_BASE`);
   const results: Results = { date: new Date().toISOString(), machine: await machine(), settings, targets: [], wallS: 0 };
   log(`run dir ${DIR}; ${pinned ? `load generator + upstream on CPU ${place.load}, one-worker targets on CPU ${place.target}` : 'not pinned'}`);
@@ -158,7 +159,7 @@ async function main(): Promise<number> {
     const upstream = await startUpstream(DIR, PORTS, place);
     started.push(upstream);
     if (wanted.has('direct')) targets.push(directTarget(upstream, PORTS, place));
-    for (const [id, fn] of [['nginx', startNginx], ['haproxy', startHaproxy]] as const) {
+    for (const [id, fn] of [['nginx', startNginx], ['haproxy', startHaproxy], ['node-floor', startNodeFloor]] as const) {
       if (!wanted.has(id)) continue;
       try {
         const { s, t } = await fn(DIR, PORTS, place);

@@ -6,7 +6,7 @@ export interface FixedRateMeasured extends FixedRate {
   foreignCores: number;
 }
 
-export type TargetId = 'direct' | 'nginx' | 'haproxy' | 'isthmus-1' | 'isthmus-2';
+export type TargetId = 'direct' | 'nginx' | 'haproxy' | 'node-floor' | 'isthmus-1' | 'isthmus-2';
 
 export interface Measured extends Saturation {
   /** CPU seconds (utime+stime) of the measured process tree during the window, per 10k requests. */

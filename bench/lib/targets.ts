@@ -1,8 +1,10 @@
-// The benchmark's targets: the nginx upstream (measured directly), nginx and HAProxy as reverse proxies, and
-// `isthmus proxy sidecar` with concurrency 1 and 2 — each started, checked end to end, and described.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// The benchmark's targets: the nginx upstream (measured directly), nginx and HAProxy as reverse proxies, the
+// node-floor anchor (bench/node-floor.ts) and `isthmus proxy sidecar` with concurrency 1 and 2 — each started,
+// checked end to end, and described.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BODY, SERVICE_HOST, haproxyConfig, nginxProxy, nginxUpstream } from './configs.js';
 import { startDiscovery, startProxy } from './isthmus.js';
 import type { Discovery, IsthmusCommand } from './isthmus.js';
@@ -33,6 +35,8 @@ export interface Ports {
   ngxH2: number;
   hapH1: number;
   hapH2: number;
+  floorH1: number;
+  floorH2: number;
   /** Sidecar listener ports of isthmus-1 and isthmus-2 (their admin/status/readiness ports are picked by the kernel). */
   isthmus: [number, number];
 }
@@ -125,6 +129,32 @@ export async function startHaproxy(dir: string, ports: Ports, place: Placement):
     t: {
       id: 'haproxy', label: 'HAProxy (nbthread 1, http-reuse always)', measuredProcess: 'haproxy (1 thread)',
       root: s.pid, h1Port: ports.hapH1, h2Port: ports.hapH2, cpus: place.target,
+    },
+  };
+}
+
+const FLOOR_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'node-floor.ts');
+
+/**
+ * The node-floor anchor: bench/node-floor.ts with its types erased (TypeScript's transpileModule, no type check)
+ * into the run directory and started with plain node, so no loader runs in the measured process.
+ */
+export async function startNodeFloor(dir: string, ports: Ports, place: Placement): Promise<{ s: Started; t: Target }> {
+  const { default: ts } = await import('typescript');
+  const js = ts.transpileModule(readFileSync(FLOOR_SRC, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const file = join(dir, 'node-floor.mjs');
+  writeFileSync(file, js);
+  const args = [String(ports.floorH1), String(ports.floorH2), String(ports.upH1)];
+  const s = start('node-floor', process.execPath, [file, ...args], { cpus: place.target, logFile: join(dir, 'node-floor.log') });
+  await waitServing(ports.floorH1, s, 10_000);
+  return {
+    s,
+    t: {
+      id: 'node-floor', label: "minimal Node.js proxy (llhttp, no features): the floor for a proxy on Node's socket layer",
+      measuredProcess: 'node-floor (one node process)', root: s.pid, h1Port: ports.floorH1, h2Port: ports.floorH2, cpus: place.target,
+      command: `node node-floor.mjs ${args.join(' ')} (bench/node-floor.ts, types erased)`,
     },
   };
 }
