@@ -27,11 +27,17 @@ const COMMANDS: Record<string, Command> = {
   },
   up: {
     summary: 'run a mesh file locally: control plane, gateways, sidecars and apps, each on its own 127.x.y.z',
-    run: async (argv, out, err) => (await import('./up.js')).runUp(argv, out, err),
+    run: async (argv, out, err) => {
+      (await import('./v8-memory.js')).holdV8ForStartup();
+      return (await import('./up.js')).runUp(argv, out, err);
+    },
   },
   demo: {
     summary: 'run Bookinfo, httpbin and sleep behind an ingress gateway on 127.0.0.1:8080 (isthmus up on the sample)',
-    run: async (argv, out, err) => (await import('./demo.js')).runDemo(argv, out, err),
+    run: async (argv, out, err) => {
+      (await import('./v8-memory.js')).holdV8ForStartup();
+      return (await import('./demo.js')).runDemo(argv, out, err);
+    },
   },
   apply: {
     summary: 'validate Istio YAML and apply it to the running local mesh, then wait for the proxies to sync',

@@ -5,6 +5,7 @@ import { ErrorCode, MeshError } from '../shared/errors.js';
 import { configureLogging } from '../shared/log.js';
 import type { ProxyFlags } from '../proxy/agent/options.js';
 import { DEFAULTS, PROXY_ENV, resolveOptions } from '../proxy/agent/options.js';
+import { holdV8ForStartup, releaseV8AfterStartup } from './v8-memory.js';
 
 const envHelp = Object.entries(PROXY_ENV).map(([k, v]) => `  ${k.padEnd(36)} ${v}`).join('\n');
 
@@ -116,9 +117,11 @@ export async function runProxyCommand(argv: string[], out: Output = process.stdo
     return 2;
   }
   configureLogging({ level: options.logLevel, json: options.logJson });
+  // Before the proxy's modules load, released once it is ready: see v8-memory.ts.
+  holdV8ForStartup();
   try {
     const { runProxyProcess } = await import('../proxy/main.js');
-    return await runProxyProcess(options, out);
+    return await runProxyProcess(options, out, { onReady: releaseV8AfterStartup });
   } catch (e) {
     err.write(`isthmus proxy: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof MeshError && e.code === ErrorCode.Usage ? 2 : 1;

@@ -68,6 +68,8 @@ export interface RunProxyOptions {
   endpoints?: boolean;
   /** Called when /quitquitquit or a signal ends the proxy (after cleanup), with the exit status. */
   onExit?: (code: number) => void;
+  /** Called once, when the first full config is applied (right after the `ready` line). */
+  onReady?: () => void;
 }
 
 export interface RunningProxy {
@@ -205,6 +207,7 @@ export async function runProxy(r: RunProxyOptions): Promise<RunningProxy> {
       for (const l of listeners.status()) if (l.boundAddress) bound[l.name] = `${l.boundAddress.address}:${l.boundAddress.port}`;
       log.info('proxy is ready', { listeners: Object.keys(bound).length });
       out.write(JSON.stringify({ event: 'ready', listeners: bound }) + '\n');
+      r.onReady?.();
     });
   }
 
@@ -256,7 +259,7 @@ const EXIT_GRACE_MS = 2_000;
  * agent/workers.ts), each worker and the single-process proxy run runProxy with the real layers. Resolves with the
  * exit status once stopped, and makes sure the process really exits soon after.
  */
-export async function runProxyProcess(o: ProxyOptions, out: { write(s: string): unknown } = process.stdout): Promise<number> {
+export async function runProxyProcess(o: ProxyOptions, out: { write(s: string): unknown } = process.stdout, hooks: { onReady?: () => void } = {}): Promise<number> {
   if (o.concurrency > 1 && cluster.isPrimary) {
     const code = await runPrimary(o, out);
     setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
@@ -273,7 +276,7 @@ export async function runProxyProcess(o: ProxyOptions, out: { write(s: string): 
     },
   };
   const components = realComponents();
-  const p = await runProxy({ options: o, components, endpoints: !worker, stdout: worker ? ipcOut : out });
+  const p = await runProxy({ options: o, components, endpoints: !worker, stdout: worker ? ipcOut : out, ...(hooks.onReady ? { onReady: hooks.onReady } : {}) });
   const stopIpc = worker ? serveAdminOverIpc(p.admin) : undefined;
   await p.done;
   stopIpc?.();

@@ -1,6 +1,7 @@
 // Proto3 JSON (as users write Envoy config in EnvoyFilter patches: camelCase or snake_case keys, "1s" durations,
 // bare numbers for wrapper types, plain JSON for Struct) → the plain-object form codec.ts encodes.
 // https://protobuf.dev/programming-guides/proto3/#json
+import './protobuf-load.js';
 import protobuf from 'protobufjs';
 import { messageType } from './proto.js';
 import { toStruct } from './codec.js';

@@ -1,9 +1,12 @@
 // Loads Envoy/xDS message types at run time from the .proto files a registry package ships
 // (@grpc/grpc-js-xds/deps); nothing here is hand-written protobuf.
+import './protobuf-load.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { compactJson, rootFromJson } from './proto-compact.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +49,6 @@ export const PROTO_FILES = [
   'xds/type/v3/typed_struct.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
-  'envoy/admin/v3/config_dump.proto',
   'google/protobuf/struct.proto',
   'google/protobuf/wrappers.proto',
   'google/protobuf/duration.proto',
@@ -69,11 +71,63 @@ export function protoIncludeDirs(): string[] {
   ];
 }
 
+/** Bump when compactJson's output changes, so that no process loads a cache another version wrote. */
+const CACHE_FORMAT = 1;
+
 let cached: protobuf.Root | undefined;
 
 /** The shared protobufjs Root with every mesh message type; field names keep their proto (snake_case) spelling. */
 export function protoRoot(): protobuf.Root {
-  if (cached) return cached;
+  cached ??= loadProtoRoot(defaultCacheDir());
+  return cached;
+}
+
+/**
+ * The mesh's types (see proto-compact.ts): from the compact JSON cached in `cacheDir` for these .proto files and
+ * package versions, else parsed from the .proto files, and then cached. Without a usable cache dir, parsed every time.
+ * Each proxy of a local mesh loads the cache its control plane wrote, so it never holds the garbage of parsing.
+ */
+export function loadProtoRoot(cacheDir: string | undefined): protobuf.Root {
+  const file = cacheDir === undefined ? undefined : join(cacheDir, `${CACHE_PREFIX}${cacheKey()}.json`);
+  if (file !== undefined && existsSync(file)) {
+    try {
+      return rootFromJson(readFileSync(file, 'utf8'));
+    } catch {
+      // A damaged cache: parse, and write it anew.
+    }
+  }
+  const text = compactJson(parseProtoFiles(), PROTO_FILES);
+  if (cacheDir !== undefined && file !== undefined) writeCache(cacheDir, file, text);
+  return rootFromJson(text);
+}
+
+const CACHE_PREFIX = 'xds-protos-';
+
+/** `node_modules/.cache/isthmus` of the node_modules that holds protobufjs (the usual place for tools' caches). */
+function defaultCacheDir(): string {
+  return join(dirname(dirname(require.resolve('protobufjs/package.json'))), '.cache', 'isthmus');
+}
+
+function cacheKey(): string {
+  const version = (pkg: string): unknown => (require(`${pkg}/package.json`) as { version?: unknown }).version;
+  const key = JSON.stringify([CACHE_FORMAT, PROTO_FILES, version('@grpc/grpc-js-xds'), version('protobufjs')]);
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/** Best effort (a read-only install just parses each time): atomic rename, and older caches removed. */
+function writeCache(dir: string, file: string, text: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+    for (const f of readdirSync(dir)) if (f.startsWith(CACHE_PREFIX) && f.endsWith('.json') && join(dir, f) !== file) rmSync(join(dir, f), { force: true });
+  } catch {
+    // Not writable: fine.
+  }
+}
+
+function parseProtoFiles(): protobuf.Root {
   const includes = protoIncludeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
@@ -85,7 +139,6 @@ export function protoRoot(): protobuf.Root {
   };
   root.loadSync(PROTO_FILES, { keepCase: true });
   root.resolveAll();
-  cached = root;
   return root;
 }
 

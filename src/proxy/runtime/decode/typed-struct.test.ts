@@ -1,16 +1,11 @@
 // TypedStruct-wrapped filter configs (older Istio docs' EnvoyFilter shape for local_ratelimit) decode as the message
-// they describe. The TypedStruct protos are not in the shared proto list yet: this test process loads them itself.
+// they describe (both TypedStruct protos are in the shared proto list).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toStruct } from '../../../xds/codec.js';
-import { protoRoot } from '../../../xds/proto.js';
 import { TypeUrl } from '../../../xds/types.js';
 import { decodeListener } from './listener.js';
 import { T, enc, errs, hcmFilter, ok, testCtx } from './testing.js';
-
-const root = protoRoot();
-root.loadSync(['udpa/type/v1/typed_struct.proto', 'xds/type/v3/typed_struct.proto'], { keepCase: true });
-root.resolveAll();
 
 const listener = (typedConfig: object): object => ({
   name: 'l',
