@@ -16,6 +16,7 @@ import {
   lowerName,
   SKIP_BODY,
   writeChunk,
+  type LlhttpError,
   type LlhttpParser,
 } from '../http1/llhttp.js';
 import type { HostPool, Slot } from './pool.js';
@@ -206,7 +207,11 @@ export class H1Slot implements Slot {
   onHeadersComplete(headers: string[], statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number {
     this.headDone = true;
     const s = this.cur;
-    if (s === null) return 0;
+    if (s === null) {
+      // A response nobody asked for (after the last one completed): the connection is out of step; drop it.
+      this.stray = true;
+      return SKIP_BODY;
+    }
     for (let i = 0; i < headers.length; i += 2) headers[i] = lowerName(headers[i]);
     if (statusCode < 200 && statusCode !== 101) {
       this.interim = true; // 1xx informational: not forwarded; llhttp completes it without a body
@@ -330,9 +335,25 @@ export class H1Slot implements Slot {
   data(chunk: Buffer): void {
     const p = this.parser;
     if (p === null) return;
-    const r = p.execute(chunk);
+    if (this.cur === null) {
+      // Bytes on an idle connection can only be a stray response; reusing it would answer the next request with it.
+      this.retireSocket();
+      return;
+    }
+    let r: number | LlhttpError;
+    try {
+      r = p.execute(chunk);
+    } catch (err) {
+      // An exception thrown by a response callback surfaces here: fail that request, keep the process.
+      this.fatal(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     if (isParseError(r)) {
       this.fatal(r);
+      return;
+    }
+    if (this.stray) {
+      this.retireSocket();
       return;
     }
     if (this.upgradeInfo !== null && this.socket !== null) {
@@ -342,18 +363,22 @@ export class H1Slot implements Slot {
     }
   }
 
+  /** A response head arrived with no request in flight (handled after execute returns). */
+  private stray = false;
+
   /** Set by the headers callback when the upstream switched protocols (handled after execute returns). */
   upgradeInfo: { status: number; headers: string[] } | null = null;
 
   /** @internal EOF from the upstream. */
   end(): void {
     const p = this.parser;
-    if (p !== null && this.cur !== null && this.responseStarted && !this.responseDone) {
+    if (p !== null && this.cur !== null && this.responseStarted && !this.responseDone && !this.heldComplete) {
       const r = p.finish(); // completes a close-delimited body
       if (isParseError(r)) return this.fatal(r);
     }
     this.keepAlive = false;
-    if (this.cur !== null && !this.responseDone) this.fatal(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+    // 'end' can come while the consumer is paused: a response received in full still completes on resume.
+    if (this.cur !== null && !this.responseDone && !this.heldComplete) this.fatal(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
     else this.retireSocket();
   }
 
@@ -364,6 +389,12 @@ export class H1Slot implements Slot {
 
   /** @internal The socket closed or failed: the request in flight (if any) fails; the slot leaves the pool. */
   fatal(err: Error): void {
+    if (this.heldComplete) {
+      // The whole response is already here, held for a paused consumer: only the connection is lost.
+      this.keepAlive = false;
+      this.retireSocket();
+      return;
+    }
     const s = this.cur;
     this.cur = null;
     this.detachBody();
