@@ -6,18 +6,7 @@
 // connection, re-armed at state changes, never a timer per request. Responses are framed by H1Exchange (h1.ts).
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import {
-  HTTPParser,
-  isParseError,
-  kOnBody,
-  kOnHeaders,
-  kOnHeadersComplete,
-  kOnMessageBegin,
-  kOnMessageComplete,
-  METHODS,
-  type LlhttpError,
-  type LlhttpParser,
-} from '../http1/llhttp.js';
+import { isParseError, METHODS, newParser, releaseParser, type LlhttpError, type LlhttpParser, type ParserOwner } from '../http1/llhttp.js';
 import type { HcmContext } from './context.js';
 import type { ConnState, Exchange } from './exchange.js';
 import { getHeader } from './headers.js';
@@ -48,7 +37,7 @@ const T_IDLE = 1;
 const T_HEADERS = 2;
 const T_REQUEST = 3;
 const kConn = Symbol('isthmus.h1conn');
-type Tagged = (Socket | LlhttpParser) & { [kConn]?: H1Connection };
+type Tagged = Socket & { [kConn]?: H1Connection };
 
 /** Per-HCM settings of the codec, computed once. */
 export class H1Codec {
@@ -86,7 +75,7 @@ export class H1Codec {
 }
 
 /** One downstream HTTP/1.1 connection. */
-export class H1Connection implements TimerTarget {
+export class H1Connection implements TimerTarget, ParserOwner {
   readonly parser: LlhttpParser;
   /** The exchange being served; `queue` holds pipelined ones parsed meanwhile. */
   current: H1Exchange | null = null;
@@ -125,15 +114,7 @@ export class H1Connection implements TimerTarget {
     readonly socket: Socket,
     private readonly conn: ConnState,
   ) {
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.REQUEST, {}, codec.maxHeaderBytes, HTTPParser.kLenientNone);
-    (p as Tagged)[kConn] = this;
-    p[kOnMessageBegin] = onParserMessageBegin;
-    p[kOnHeaders] = onParserHeaders;
-    p[kOnHeadersComplete] = onParserHeadersComplete;
-    p[kOnBody] = onParserBody;
-    p[kOnMessageComplete] = onParserMessageComplete;
-    this.parser = p;
+    this.parser = newParser('request', codec.maxHeaderBytes, this, true);
     (socket as Tagged)[kConn] = this;
     socket.setNoDelay(true);
     socket.on('data', onSocketData);
@@ -192,7 +173,7 @@ export class H1Connection implements TimerTarget {
   private upgrade: H1Head | null = null;
 
   /** @internal First byte of a request: the header timeout (slowloris) starts. */
-  onMessageBegin(): void {
+  parserMessageBegin(): void {
     this.headPending = true;
     // Behind a request being served, reading may be paused: the rest of this head is then not ours to wait for.
     // The header timeout starts once the connection has nothing else to do (serveQueue).
@@ -209,7 +190,7 @@ export class H1Connection implements TimerTarget {
    * there are more than 32; after the head, the same callback carries request trailers, which are dropped (as
    * Envoy's HTTP/1 codec does by default), never added to the next request's head.
    */
-  onHeaders(headers: string[], url: string | undefined): void {
+  parserHeaders(headers: string[], url: string | undefined): void {
     if (!this.headPending) return;
     const p = (this.pendingHead ??= []);
     for (let i = 0; i < headers.length; i++) p.push(headers[i]);
@@ -217,7 +198,22 @@ export class H1Connection implements TimerTarget {
   }
 
   /** @internal */
-  onHeadersComplete(versionMinor: number, rawHeaders: string[], method: number, url: string, upgrade: boolean, shouldKeepAlive: boolean): void {
+  parserHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, _status: number, upgrade: boolean, shouldKeepAlive: boolean): number {
+    let h = headers;
+    if (h === undefined) {
+      h = this.pendingHead ?? [];
+      this.pendingHead = null;
+    }
+    let u = url;
+    if (u === undefined) {
+      u = this.pendingUrl;
+      this.pendingUrl = '';
+    }
+    this.onHeadersComplete(versionMinor, h, method, u || '/', upgrade, shouldKeepAlive);
+    return 0;
+  }
+
+  private onHeadersComplete(versionMinor: number, rawHeaders: string[], method: number, url: string, upgrade: boolean, shouldKeepAlive: boolean): void {
     this.headPending = false;
     const head: H1Head = { method: METHODS[method] ?? 'GET', url, rawHeaders, versionMinor };
     const codec = this.codec;
@@ -277,7 +273,7 @@ export class H1Connection implements TimerTarget {
   }
 
   /** @internal */
-  onBody(chunk: Buffer): void {
+  parserBody(chunk: Buffer): void {
     const b = this.body;
     if (b !== null && !b.push(chunk)) {
       this.bodyPaused = true;
@@ -286,7 +282,7 @@ export class H1Connection implements TimerTarget {
   }
 
   /** @internal */
-  onMessageComplete(): void {
+  parserMessageComplete(): void {
     const b = this.body;
     if (b === null) return;
     this.body = null;
@@ -446,13 +442,9 @@ export class H1Connection implements TimerTarget {
 
   /** Stops parsing (closing or handing the socket over). */
   private detachParser(): void {
-    const p = this.parser;
-    if ((p as Tagged)[kConn] === undefined) return;
-    (p as Tagged)[kConn] = undefined;
+    if (!releaseParser(this.parser)) return;
     this.socket.removeListener('data', onSocketData);
     this.codec.hcm.timers.cancel(this.timer);
-    // Never freed synchronously: this may run inside one of the parser's own callbacks.
-    setImmediate(closeParser, p);
   }
 
   /** The socket leaves this codec (upgrade / CONNECT, or closed). */
@@ -474,50 +466,7 @@ function getRaw(raw: string[], lower: string): string | undefined {
 
 function noop(): void {}
 
-function closeParser(p: LlhttpParser): void {
-  p.close();
-}
-
-// ---- callbacks without closures (`this` is the parser or the socket)
-function onParserMessageBegin(this: Tagged): void {
-  this[kConn]?.onMessageBegin();
-}
-function onParserHeaders(this: Tagged, headers: string[], url: string | undefined): void {
-  this[kConn]?.onHeaders(headers, url);
-}
-function onParserHeadersComplete(
-  this: Tagged,
-  _vMajor: number,
-  vMinor: number,
-  headers: string[] | undefined,
-  method: number,
-  url: string | undefined,
-  _status: number,
-  _statusMessage: string | undefined,
-  upgrade: boolean,
-  shouldKeepAlive: boolean,
-): number {
-  const c = this[kConn];
-  if (c === undefined) return 0;
-  let h = headers;
-  if (h === undefined) {
-    h = c.pendingHead ?? [];
-    c.pendingHead = null;
-  }
-  let u = url;
-  if (u === undefined) {
-    u = c.pendingUrl;
-    c.pendingUrl = '';
-  }
-  c.onHeadersComplete(vMinor, h, method, u || '/', upgrade, shouldKeepAlive);
-  return 0;
-}
-function onParserBody(this: Tagged, chunk: Buffer): void {
-  this[kConn]?.onBody(chunk);
-}
-function onParserMessageComplete(this: Tagged): void {
-  this[kConn]?.onMessageComplete();
-}
+// ---- socket callbacks without closures (`this` is the socket)
 function onSocketData(this: Tagged, chunk: Buffer): void {
   this[kConn]?.data(chunk);
 }

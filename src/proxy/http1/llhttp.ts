@@ -43,31 +43,95 @@ interface HttpCommon {
 
 const common = createRequire(import.meta.url)('_http_common') as HttpCommon;
 
-export const HTTPParser = common.HTTPParser;
+const HTTPParser = common.HTTPParser;
 /** Method names by llhttp's method index. */
 export const METHODS: readonly string[] = common.methods;
-export const kOnMessageBegin = HTTPParser.kOnMessageBegin | 0;
-export const kOnHeaders = HTTPParser.kOnHeaders | 0;
-export const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
-export const kOnBody = HTTPParser.kOnBody | 0;
-export const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
-export const kOnExecute = HTTPParser.kOnExecute | 0;
+const kOnMessageBegin = HTTPParser.kOnMessageBegin | 0;
+const kOnHeaders = HTTPParser.kOnHeaders | 0;
+const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
+const kOnBody = HTTPParser.kOnBody | 0;
+const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
 
 /** What kOnHeadersComplete returns to llhttp: 0 = body per the headers, 1 = no body (HEAD response), 2 = upgrade. */
 export const SKIP_BODY = 1;
 
-/** llhttp callback signature for headers-complete (arguments as node's binding passes them). */
-export type OnHeadersComplete = (
-  versionMajor: number,
+/**
+ * What a parser reports to: the connection that owns it. The parser's callbacks are module functions that find
+ * their owner through a symbol, so no closure is made per connection or per request.
+ */
+export interface ParserOwner {
+  /** First byte of a message (called only when newParser was asked for it). */
+  parserMessageBegin?(): void;
+  /** Header pairs (and, for requests, target bytes) llhttp flushed before the head completed (past 32 pairs), or trailers after it. */
+  parserHeaders(headers: string[], url: string | undefined): void;
+  /**
+   * The head. `headers`/`url` are undefined when llhttp flushed them through parserHeaders. Returns what llhttp
+   * expects: 0 = body per the headers, SKIP_BODY = no body (a HEAD response).
+   */
+  parserHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number;
+  parserBody(chunk: Buffer): void;
+  parserMessageComplete(): void;
+}
+
+const kOwner = Symbol('isthmus.parserOwner');
+type Owned = LlhttpParser & { [kOwner]?: ParserOwner };
+
+/** A request or response parser reporting to `owner`; messageBegin = also report the first byte of each message. */
+export function newParser(kind: 'request' | 'response', maxHeaderBytes: number, owner: ParserOwner, messageBegin = false): LlhttpParser {
+  const p = new HTTPParser() as Owned;
+  p.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderBytes, HTTPParser.kLenientNone);
+  p[kOwner] = owner;
+  if (messageBegin) p[kOnMessageBegin] = onMessageBegin;
+  p[kOnHeaders] = onHeaders;
+  p[kOnHeadersComplete] = onHeadersComplete;
+  p[kOnBody] = onBody;
+  p[kOnMessageComplete] = onMessageComplete;
+  return p;
+}
+
+/**
+ * Detaches the parser from its owner (later callbacks do nothing) and frees it on the next turn of the loop: never
+ * synchronously, since this may run inside one of the parser's own callbacks (node:http defers it too). Returns
+ * false when it was already released.
+ */
+export function releaseParser(p: LlhttpParser): boolean {
+  const o = p as Owned;
+  if (o[kOwner] === undefined) return false;
+  o[kOwner] = undefined;
+  setImmediate(closeParser, p);
+  return true;
+}
+
+function closeParser(p: LlhttpParser): void {
+  p.close();
+}
+function onMessageBegin(this: Owned): void {
+  this[kOwner]?.parserMessageBegin?.();
+}
+function onHeaders(this: Owned, headers: string[], url: string | undefined): void {
+  this[kOwner]?.parserHeaders(headers, url);
+}
+function onHeadersComplete(
+  this: Owned,
+  _versionMajor: number,
   versionMinor: number,
   headers: string[] | undefined,
   method: number,
   url: string | undefined,
   statusCode: number,
-  statusMessage: string | undefined,
+  _statusMessage: string | undefined,
   upgrade: boolean,
   shouldKeepAlive: boolean,
-) => number | void;
+): number {
+  const o = this[kOwner];
+  return o === undefined ? 0 : o.parserHeadersComplete(versionMinor, headers, method, url, statusCode, upgrade, shouldKeepAlive);
+}
+function onBody(this: Owned, chunk: Buffer): void {
+  this[kOwner]?.parserBody(chunk);
+}
+function onMessageComplete(this: Owned): void {
+  this[kOwner]?.parserMessageComplete();
+}
 
 export function isParseError(r: unknown): r is LlhttpError {
   return r instanceof Error;

@@ -5,19 +5,17 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
-  HTTPParser,
   headerLines,
   isParseError,
-  kOnBody,
-  kOnHeaders,
-  kOnHeadersComplete,
-  kOnMessageComplete,
   LAST_CHUNK,
   lowerName,
+  newParser,
+  releaseParser,
   SKIP_BODY,
   writeChunk,
   type LlhttpError,
   type LlhttpParser,
+  type ParserOwner,
 } from '../http1/llhttp.js';
 import type { HostPool, Slot } from './pool.js';
 import type { UpstreamStream } from './stream.js';
@@ -27,9 +25,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 const MAX_HEADER_BYTES = 60 * 1024;
 
 const kConn = Symbol('isthmus.h1conn');
-type Tagged = (LlhttpParser | Socket | Readable) & { [kConn]?: H1Slot };
+type Tagged = (Socket | Readable) & { [kConn]?: H1Slot };
 
-export class H1Slot implements Slot {
+export class H1Slot implements Slot, ParserOwner {
   inflight = 0;
   requests = 0;
   connected = false;
@@ -90,14 +88,7 @@ export class H1Slot implements Slot {
   private attachSocket(socket: Socket): void {
     this.socket = socket;
     (socket as Tagged)[kConn] = this;
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.RESPONSE, {}, MAX_HEADER_BYTES, HTTPParser.kLenientNone);
-    (p as Tagged)[kConn] = this;
-    p[kOnHeaders] = onParserHeaders;
-    p[kOnHeadersComplete] = onParserHeadersComplete;
-    p[kOnBody] = onParserBody;
-    p[kOnMessageComplete] = onParserMessageComplete;
-    this.parser = p;
+    this.parser = newParser('response', MAX_HEADER_BYTES, this);
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
@@ -204,7 +195,12 @@ export class H1Slot implements Slot {
   // ---------------------------------------------------------------- response
 
   /** @internal */
-  onHeadersComplete(headers: string[], statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number {
+  parserHeadersComplete(_vMinor: number, raw: string[] | undefined, _method: number, _url: string | undefined, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number {
+    let headers = raw;
+    if (headers === undefined) {
+      headers = this.pendingHead ?? [];
+      this.pendingHead = null;
+    }
     this.headDone = true;
     const s = this.cur;
     if (s === null) {
@@ -230,7 +226,7 @@ export class H1Slot implements Slot {
   }
 
   /** @internal Header pairs llhttp flushed early (more than 32), or trailers after the head. */
-  onHeaders(headers: string[]): void {
+  parserHeaders(headers: string[]): void {
     if (!this.headDone) {
       const p = (this.pendingHead ??= []);
       for (let i = 0; i < headers.length; i++) p.push(headers[i]);
@@ -241,7 +237,7 @@ export class H1Slot implements Slot {
   }
 
   /** @internal */
-  onBody(chunk: Buffer): void {
+  parserBody(chunk: Buffer): void {
     const s = this.cur;
     if (s === null) return;
     if (this.paused) {
@@ -252,7 +248,7 @@ export class H1Slot implements Slot {
   }
 
   /** @internal */
-  onMessageComplete(): void {
+  parserMessageComplete(): void {
     if (this.interim) {
       this.interim = false;
       this.headDone = false;
@@ -428,10 +424,8 @@ export class H1Slot implements Slot {
     }
     const p = this.parser;
     if (p !== null) {
-      (p as Tagged)[kConn] = undefined;
       this.parser = null;
-      // Never freed synchronously: this may run inside one of the parser's own callbacks (as node:http, deferred).
-      setImmediate(closeParser, p);
+      releaseParser(p);
     }
   }
 
@@ -465,42 +459,6 @@ function lowerAll(h: string[]): string[] {
 }
 
 function noop(): void {}
-function closeParser(p: LlhttpParser): void {
-  p.close();
-}
-
-// ---- parser callbacks (`this` is the parser)
-function onParserHeaders(this: Tagged, headers: string[]): void {
-  this[kConn]?.onHeaders(headers);
-}
-function onParserHeadersComplete(
-  this: Tagged,
-  _vMajor: number,
-  _vMinor: number,
-  headers: string[] | undefined,
-  _method: number,
-  _url: string | undefined,
-  statusCode: number,
-  _statusMessage: string | undefined,
-  upgrade: boolean,
-  shouldKeepAlive: boolean,
-): number {
-  const c = this[kConn];
-  if (c === undefined) return 0;
-  let h = headers;
-  if (h === undefined) {
-    h = c.pendingHead ?? [];
-    c.pendingHead = null;
-  }
-  return c.onHeadersComplete(h, statusCode, upgrade, shouldKeepAlive);
-}
-function onParserBody(this: Tagged, chunk: Buffer): void {
-  this[kConn]?.onBody(chunk);
-}
-function onParserMessageComplete(this: Tagged): void {
-  this[kConn]?.onMessageComplete();
-}
-
 // ---- socket callbacks (`this` is the socket)
 function onSocketData(this: Tagged, chunk: Buffer): void {
   this[kConn]?.data(chunk);
