@@ -11,6 +11,7 @@ import { compileAccessLog, type AccessLogFormatter } from './access-log.js';
 import type { HcmContext, HttpFilterImpl, NodeInfo } from './context.js';
 import type { ConnState, Exchange } from './exchange.js';
 import { compileFilters } from './filters/index.js';
+import { statusLine } from '../http1/llhttp.js';
 import { H1Codec, runExchange, type H1Head } from './h1.js';
 import { createH2Server } from './h2.js';
 import { ClusterStatsCache, HcmStats } from './http-stats.js';
@@ -238,7 +239,7 @@ export class HttpConnectionManager implements HttpHandler, HcmContext {
       return;
     }
     socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      statusLine(status) +
         `content-length: ${body.length}\r\n${body ? 'content-type: text/plain\r\n' : ''}server: ${this.serverName}\r\nconnection: close\r\n\r\n${body}`,
     );
     const conn = (socket as Tracked)[kConn];

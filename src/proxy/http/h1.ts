@@ -1,8 +1,7 @@
 // HTTP/1.1 downstream exchanges: request heads from the codec (h1-connection.ts) become Exchanges; responses are
 // written as one head string plus identity, chunked or close-delimited (HTTP/1.0) body, with HEAD/204/304 bodiless
 // and trailers only for clients that sent `te: trailers`.
-import { STATUS_CODES } from 'node:http';
-import { headerLines, writeChunk } from '../http1/llhttp.js';
+import { headerLines, statusLine, writeChunk } from '../http1/llhttp.js';
 import type { HcmContext } from './context.js';
 import { Exchange, type ConnState } from './exchange.js';
 import { getHeader, lowerNames } from './headers.js';
@@ -75,7 +74,7 @@ export class H1Exchange extends Exchange {
     // The request (or its body) is not complete yet: after this response the connection closes, as Envoy does.
     if (!this.keepAlive || c.closesAfter(this)) c.keepAlive = false;
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
-    let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'Unknown') + '\r\n';
+    let head = statusLine(status);
     let hasLength = false;
     let hasDate = false;
     for (let i = 0; i < headers.length; i += 2) {

@@ -1,9 +1,9 @@
 // HTTP/1.1 Upgrade (WebSocket) and CONNECT requests on the socket the HTTP/1 codec handed over: an Exchange that writes HTTP/1.1 responses itself and then tunnels bytes both ways.
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HcmContext } from './context.js';
 import { Exchange, type ConnState } from './exchange.js';
 import { getHeader } from './headers.js';
+import { headerLines, statusLine } from '../http1/llhttp.js';
 import { initFromH1, type H1Head } from './h1.js';
 import { pipeBoth } from './tunnel.js';
 
@@ -39,11 +39,18 @@ export class RawExchange extends Exchange {
 
   protected writeHead(status: number, headers: string[], end: boolean): void {
     if (this.socket.destroyed) return;
-    let s = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    let s: string;
+    try {
+      s = headerLines(headers, statusLine(status));
+    } catch {
+      // A header the codec cannot write (CR/LF from a mutation): as for any HTTP/1 response, the stream is reset.
+      this.responseCodeDetails = 'invalid_response_header';
+      this.resetDownstream();
+      return;
+    }
     const switching = status === 101 || (this.isConnect && status >= 200 && status < 300);
     if (!switching) s += 'connection: close\r\n';
-    this.socket.write(s + '\r\n');
+    this.socket.write(s + '\r\n', 'latin1');
     if (end) this.socket.end();
   }
 

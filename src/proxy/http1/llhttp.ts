@@ -2,6 +2,7 @@
 // with it on raw sockets instead of going through node:http's IncomingMessage/ServerResponse or undici, which
 // roughly halves the CPU per proxied request. `_http_common` is a public builtin (listed in
 // module.builtinModules) but untyped, so the surface used here is declared below.
+import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 
 export interface LlhttpParser {
@@ -144,6 +145,11 @@ export function lowerName(n: string): string {
     if (c >= 65 && c <= 90) return n.toLowerCase();
   }
   return n;
+}
+
+/** `HTTP/1.1 <status> <reason>\r\n`, the first line of every HTTP/1 response the proxy writes. */
+export function statusLine(status: number): string {
+  return 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'Unknown') + '\r\n';
 }
 
 const BAD_VALUE = /[\r\n\0]/;

@@ -8,7 +8,7 @@ import { openConnection } from './connector.js';
 import type { UpstreamEnv } from './deps.js';
 import { DnsRefresher, needsDns } from './dns.js';
 import { connectionFailure, noHealthyUpstream, overflowError, type UpstreamResetError } from './errors.js';
-import { authorityHost, H1Slot } from './h1-slot.js';
+import { H1Slot } from './h1-slot.js';
 import { H2Slot } from './h2-slot.js';
 import { Host, hostKey } from './host.js';
 import { PriorityLoadBalancer, type PriorityLbOptions } from './lb/priority.js';
@@ -269,4 +269,17 @@ function withHost(headers: readonly string[], value: string): string[] {
   }
   if (!found) out.push('host', value);
   return out;
+}
+
+/** Host part of the request's authority (for auto_sni). */
+export function authorityHost(headers: readonly string[]): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'host') {
+      const h = headers[i + 1];
+      if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+      const c = h.lastIndexOf(':');
+      return c > 0 ? h.slice(0, c) : h;
+    }
+  }
+  return undefined;
 }

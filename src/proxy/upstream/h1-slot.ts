@@ -58,6 +58,11 @@ export class H1Slot implements Slot, ParserOwner {
   private held: Buffer[] | null = null;
   private heldComplete = false;
   private closed = false;
+  /** A response head arrived with no request in flight (handled after execute returns). */
+  private stray = false;
+  /** Set by the headers callback when the upstream switched protocols (handled after execute returns). */
+  private upgradeInfo: { status: number; headers: string[] } | null = null;
+  /** The `resume` handed to the request with its response headers (one per connection, not per request). */
   readonly resume = (): void => this.onResume();
 
   constructor(
@@ -359,12 +364,6 @@ export class H1Slot implements Slot, ParserOwner {
     }
   }
 
-  /** A response head arrived with no request in flight (handled after execute returns). */
-  private stray = false;
-
-  /** Set by the headers callback when the upstream switched protocols (handled after execute returns). */
-  upgradeInfo: { status: number; headers: string[] } | null = null;
-
   /** @internal EOF from the upstream. */
   end(): void {
     const p = this.parser;
@@ -488,17 +487,4 @@ function onBodyEnd(this: Tagged): void {
 }
 function onBodyError(this: Tagged): void {
   this[kConn]?.bodyFailed();
-}
-
-/** Host part of the request's authority (for auto_sni). */
-export function authorityHost(headers: readonly string[]): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === 'host') {
-      const h = headers[i + 1];
-      if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
-      const c = h.lastIndexOf(':');
-      return c > 0 ? h.slice(0, c) : h;
-    }
-  }
-  return undefined;
 }
