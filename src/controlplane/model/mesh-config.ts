@@ -1,7 +1,11 @@
 // Istio MeshConfig YAML (istiod's --meshConfig file, the `mesh` key of the istio ConfigMap) → the MeshConfig fields the
-// control plane honours; every problem with its field path, fields Isthmus does not implement as warnings.
+// control plane honours; every problem with its field path, top-level fields Isthmus does not implement as warnings.
+// Structure is checked by the same schema checker as Istio resources (src/api/schema); Istio's rules follow.
 // https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/
 import { parse } from 'yaml';
+import { ErrorList, formatError, joinPath } from '../../api/errors.js';
+import { checkValue } from '../../api/schema/check.js';
+import { list, map, msg, oneOfStr, str, struct, type FieldSpec } from '../../api/schema/dsl.js';
 import type { EnvoyFileAccessLogProvider, ExtensionProvider, MeshConfig } from './types.js';
 
 export interface MeshConfigResult {
@@ -12,141 +16,118 @@ export interface MeshConfigResult {
 }
 
 /** Istio's other extension provider kinds: valid in a mesh config, but none of them is an access logger Isthmus runs. */
-const OTHER_PROVIDER_KINDS = new Set([
+const OTHER_PROVIDER_KINDS = [
   'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'zipkin', 'lightstep', 'datadog', 'stackdriver', 'skywalking', 'opencensus',
   'opentelemetry', 'prometheus', 'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls', 'sds',
-]);
+];
+const ACCESS_LOG_SERVICES = new Set(['envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls']);
 
-type Obj = Record<string, unknown>;
+const provider = msg('ExtensionProvider', {
+  name: str,
+  // labels values are checked below: the proxy renders flat JSON only.
+  envoyFileAccessLog: msg('EnvoyFileAccessLogProvider', { path: str, logFormat: msg('LogFormat', { text: str, labels: map(struct) }) }),
+  ...Object.fromEntries(OTHER_PROVIDER_KINDS.map((k) => [k, struct])),
+});
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const at = (path: string, key: string): string => (path ? `${path}.${key}` : key);
+/** The MeshConfig fields Isthmus reads; any other top-level field is valid Istio config it ignores (a warning). */
+const FIELDS: Record<string, FieldSpec> = {
+  accessLogFile: str,
+  accessLogEncoding: oneOfStr('TEXT', 'JSON'),
+  accessLogFormat: str,
+  // Items are checked one by one (provider), so that paths keep the file's indexes.
+  extensionProviders: list(struct),
+  // metrics and tracing defaults are valid Istio config with nothing to do here.
+  defaultProviders: msg('DefaultProviders', { accessLogging: list(str), metrics: list(str), tracing: list(str) }),
+};
+const meshConfigSchema = msg('MeshConfig', FIELDS);
 
-class Reader {
-  readonly errors: string[] = [];
-  readonly warnings: string[] = [];
-
-  obj(v: unknown, path: string): Obj | undefined {
-    if (v === undefined || v === null) return undefined;
-    if (!isObj(v)) {
-      this.errors.push(`${path}: expected an object`);
-      return undefined;
-    }
-    return v;
-  }
-
-  str(o: Obj, key: string, path: string): string | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') {
-      this.errors.push(`${at(path, key)}: expected a string`);
-      return undefined;
-    }
-    return v;
-  }
-
-  strList(o: Obj, key: string, path: string): string[] | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-      this.errors.push(`${at(path, key)}: expected a list of strings`);
-      return undefined;
-    }
-    return v as string[];
-  }
-
-  unknown(o: Obj, known: readonly string[], path: string, why: string): void {
-    for (const k of Object.keys(o)) if (!known.includes(k)) this.warnings.push(`${at(path, k)}: ${why}`);
-  }
+/** What the schema check leaves of a provider: known, well-typed fields only. */
+interface CheckedProvider {
+  name?: string;
+  envoyFileAccessLog?: { path?: string; logFormat?: { text?: string; labels?: Record<string, unknown> } };
 }
 
-function fileAccessLog(r: Reader, v: unknown, path: string): EnvoyFileAccessLogProvider {
-  const out: EnvoyFileAccessLogProvider = {};
-  const o = r.obj(v, path);
-  if (!o) return out;
-  r.unknown(o, ['path', 'logFormat'], path, 'not supported by isthmus, ignored');
-  const p = r.str(o, 'path', path);
-  if (p) out.path = p;
-  const lfPath = `${path}.logFormat`;
-  const lf = r.obj(o.logFormat, lfPath);
-  if (!lf) return out;
-  r.unknown(lf, ['text', 'labels'], lfPath, 'not supported by isthmus, ignored');
-  if (lf.text !== undefined && lf.labels !== undefined) r.errors.push(`${lfPath}: only one of text or labels may be set`);
-  const text = r.str(lf, 'text', lfPath);
-  if (text !== undefined) out.logFormat = { text };
-  const labels = r.obj(lf.labels, `${lfPath}.labels`);
-  if (labels) {
-    for (const [k, val] of Object.entries(labels)) {
-      // The proxy renders flat JSON only; a nested field would make it reject the whole listener.
-      if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') r.errors.push(`${lfPath}.labels.${k}: nested JSON access log formats are not supported`);
-    }
-    out.logFormat = { labels };
-  }
-  return out;
+interface CheckedMesh {
+  accessLogFile?: string;
+  accessLogEncoding?: 'TEXT' | 'JSON';
+  accessLogFormat?: string;
+  defaultProviders?: { accessLogging?: string[] };
 }
 
-function extensionProviders(r: Reader, v: unknown): ExtensionProvider[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    r.errors.push('extensionProviders: expected a list');
-    return [];
-  }
+function extensionProviders(raw: unknown, errs: ErrorList): ExtensionProvider[] {
   const out: ExtensionProvider[] = [];
+  if (!Array.isArray(raw)) return out;
   const seen = new Set<string>();
-  v.forEach((item, i) => {
-    const path = `extensionProviders[${i}]`;
-    const o = r.obj(item, path);
-    if (!o) return;
-    const name = r.str(o, 'name', path);
-    if (!name) r.errors.push(`${path}.name: required`);
-    else if (seen.has(name)) r.errors.push(`${path}.name: duplicate provider name ${JSON.stringify(name)}`);
+  raw.forEach((item, i) => {
+    if (item === null || item === undefined) return; // reported by the list check
+    const path = joinPath('extensionProviders', i);
+    const p = checkValue(item, provider, path, errs) as (CheckedProvider & Record<string, unknown>) | undefined;
+    if (!p) return;
+    const name = p.name;
+    if (!name) errs.add(joinPath(path, 'name'), 'required');
+    else if (seen.has(name)) errs.add(joinPath(path, 'name'), `duplicate provider name ${JSON.stringify(name)}`);
     else seen.add(name);
-    const kinds = Object.keys(o).filter((k) => k !== 'name');
-    const known = kinds.filter((k) => k === 'envoyFileAccessLog' || OTHER_PROVIDER_KINDS.has(k));
-    for (const k of kinds) if (!known.includes(k)) r.errors.push(`${path}.${k}: unknown provider kind`);
-    if (known.length !== 1) {
-      r.errors.push(`${path}: exactly one provider kind must be set, got ${known.length}`);
+    const kinds = Object.keys(p).filter((k) => k !== 'name');
+    if (kinds.length !== 1) {
+      errs.add(path, `exactly one provider kind must be set, got ${kinds.length}`);
       return;
     }
-    if (!name) return;
-    if (known[0] === 'envoyFileAccessLog') out.push({ name, envoyFileAccessLog: fileAccessLog(r, o.envoyFileAccessLog, `${path}.envoyFileAccessLog`) });
-    else if (known[0] === 'envoyHttpAls' || known[0] === 'envoyTcpAls' || known[0] === 'envoyOtelAls') {
-      r.warnings.push(`${path}.${known[0]}: gRPC/OpenTelemetry access log services are not supported by isthmus; Telemetry naming ${JSON.stringify(name)} logs nothing`);
+    const kind = kinds[0] ?? '';
+    if (p.envoyFileAccessLog) {
+      const envoyFileAccessLog = fileAccessLog(p.envoyFileAccessLog, joinPath(path, kind), errs);
+      if (name) out.push({ name, envoyFileAccessLog });
+    } else if (name && ACCESS_LOG_SERVICES.has(kind)) {
+      errs.warn(joinPath(path, kind), `gRPC/OpenTelemetry access log services are not supported by isthmus; Telemetry naming ${JSON.stringify(name)} logs nothing`);
     }
   });
   return out;
 }
 
+function fileAccessLog(f: NonNullable<CheckedProvider['envoyFileAccessLog']>, path: string, errs: ErrorList): EnvoyFileAccessLogProvider {
+  const out: EnvoyFileAccessLogProvider = {};
+  if (f.path) out.path = f.path;
+  const lf = f.logFormat;
+  if (!lf) return out;
+  const lfPath = joinPath(path, 'logFormat');
+  if (lf.text !== undefined && lf.labels !== undefined) errs.add(lfPath, 'only one of text or labels may be set');
+  if (lf.labels) {
+    for (const [k, v] of Object.entries(lf.labels)) {
+      // A nested field would make the proxy reject the whole listener.
+      if (typeof v === 'object') errs.add(joinPath(joinPath(lfPath, 'labels'), k), 'nested JSON access log formats are not supported');
+    }
+    out.logFormat = { labels: lf.labels };
+  } else if (lf.text !== undefined) out.logFormat = { text: lf.text };
+  return out;
+}
+
 /** Parses MeshConfig YAML; never throws. */
 export function parseMeshConfig(text: string): MeshConfigResult {
-  const r = new Reader();
   let doc: unknown;
   try {
     doc = parse(text) as unknown;
   } catch (e) {
     return { mesh: {}, errors: [`invalid YAML: ${e instanceof Error ? e.message : String(e)}`], warnings: [] };
   }
+  const errs = new ErrorList();
   const mesh: MeshConfig = {};
-  const o = r.obj(doc, '(document)');
-  if (!o) return { mesh, errors: r.errors, warnings: r.warnings };
-  r.unknown(o, ['accessLogFile', 'accessLogEncoding', 'accessLogFormat', 'extensionProviders', 'defaultProviders'], '', 'not supported by isthmus, ignored');
-  const file = r.str(o, 'accessLogFile', '');
-  if (file !== undefined) mesh.accessLogFile = file;
-  const enc = r.str(o, 'accessLogEncoding', '');
-  if (enc !== undefined) {
-    if (enc === 'TEXT' || enc === 'JSON') mesh.accessLogEncoding = enc;
-    else r.errors.push(`accessLogEncoding: invalid value ${JSON.stringify(enc)}, must be one of TEXT, JSON`);
+  const done = (): MeshConfigResult => ({ mesh, errors: errs.items.map(formatError), warnings: errs.warnings.map(formatError) });
+  if (doc === null || doc === undefined) return done();
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    errs.add('(document)', 'expected an object');
+    return done();
   }
-  const format = r.str(o, 'accessLogFormat', '');
-  if (format) mesh.accessLogFormat = format;
-  const providers = extensionProviders(r, o.extensionProviders);
+  const known: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (Object.hasOwn(FIELDS, k)) known[k] = v;
+    else errs.warn(joinPath('', k), 'not supported by isthmus, ignored');
+  }
+  const m = (checkValue(known, meshConfigSchema, '', errs) ?? {}) as CheckedMesh;
+  if (m.accessLogFile !== undefined) mesh.accessLogFile = m.accessLogFile;
+  if (m.accessLogEncoding !== undefined) mesh.accessLogEncoding = m.accessLogEncoding;
+  if (m.accessLogFormat) mesh.accessLogFormat = m.accessLogFormat;
+  const providers = extensionProviders(known.extensionProviders, errs);
   if (providers.length > 0) mesh.extensionProviders = providers;
-  const dp = r.obj(o.defaultProviders, 'defaultProviders');
-  if (dp) {
-    // metrics and tracing defaults are valid Istio config with nothing to do here.
-    r.unknown(dp, ['accessLogging', 'metrics', 'tracing'], 'defaultProviders', 'unknown field, ignored');
-    const al = r.strList(dp, 'accessLogging', 'defaultProviders');
-    if (al && al.length > 0) mesh.defaultProviders = { accessLogging: al };
-  }
-  return { mesh, errors: r.errors, warnings: r.warnings };
+  const al = m.defaultProviders?.accessLogging;
+  if (al && al.length > 0) mesh.defaultProviders = { accessLogging: al };
+  return done();
 }
