@@ -1,7 +1,7 @@
 // The ADS gRPC service definition (envoy.service.discovery.v3.AggregatedDiscoveryService) built by hand on protobufjs types;
 // shared by the control plane's server and the proxy's client.
 import type * as grpc from '@grpc/grpc-js';
-import type protobuf from 'protobufjs';
+import type protobuf from 'protobufjs/light.js';
 import type { AnyMessage } from './codec.js';
 import { messageType } from './proto.js';
 

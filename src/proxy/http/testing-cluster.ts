@@ -21,11 +21,13 @@ interface HostState {
 
 function flat(list: unknown): string[] {
   if (!list) return [];
-  if (Array.isArray(list)) return list.map((x) => (Buffer.isBuffer(x) ? x.toString('latin1') : String(x)));
+  // Names lower-cased, as every transport hands them to UpstreamHandler.onHeaders.
+  if (Array.isArray(list)) return list.map((x, i) => ((s) => (i % 2 === 0 ? s.toLowerCase() : s))(Buffer.isBuffer(x) ? x.toString('latin1') : String(x)));
   const out: string[] = [];
   for (const [k, v] of Object.entries(list as Record<string, unknown>)) {
-    if (Array.isArray(v)) for (const x of v) out.push(k, String(x));
-    else out.push(k, String(v));
+    const n = k.toLowerCase();
+    if (Array.isArray(v)) for (const x of v) out.push(n, String(x));
+    else out.push(n, String(v));
   }
   return out;
 }

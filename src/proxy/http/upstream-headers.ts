@@ -75,18 +75,11 @@ export function upstreamRequestHeaders(ex: Exchange, authority: string, original
   return out;
 }
 
-/** Strips hop-by-hop headers from an upstream response (in place; names lower-cased). */
+/** Strips hop-by-hop headers from an upstream response, in place (names arrive lower-cased: UpstreamHandler.onHeaders). */
 export function downstreamResponseHeaders(h: string[], upgrade: boolean): string[] {
   let w = 0;
   for (let r = 0; r < h.length; r += 2) {
-    let n = h[r];
-    for (let j = 0; j < n.length; j++) {
-      const c = n.charCodeAt(j);
-      if (c >= 65 && c <= 90) {
-        n = n.toLowerCase();
-        break;
-      }
-    }
+    const n = h[r];
     switch (n) {
       case 'connection':
       case 'upgrade':
@@ -105,7 +98,7 @@ export function downstreamResponseHeaders(h: string[], upgrade: boolean): string
     h[w + 1] = h[r + 1];
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
   return h;
 }
 

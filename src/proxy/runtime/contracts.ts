@@ -77,6 +77,7 @@ export interface UpstreamRequest extends LbContext {
 export interface UpstreamHandler {
   /** The host the request went to (`address:port`), before any byte is sent. */
   onHost?(hostKey: string): void;
+  /** `headers`: flat name/value pairs, names lower-cased by the transport (HTTP/2's are by definition). */
   onHeaders(status: number, headers: string[], resume: () => void): boolean;
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;

@@ -5,13 +5,18 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
+  attachSocket,
+  finishInput,
   headerLines,
   isParseError,
   LAST_CHUNK,
   lowerName,
   newParser,
+  pauseInput,
   releaseParser,
+  resumeInput,
   SKIP_BODY,
+  unparsedInput,
   writeChunk,
   type LlhttpError,
   type LlhttpParser,
@@ -93,8 +98,8 @@ export class H1Slot implements Slot, ParserOwner {
   private attachSocket(socket: Socket): void {
     this.socket = socket;
     (socket as Tagged)[kConn] = this;
-    this.parser = newParser('response', MAX_HEADER_BYTES, this);
-    socket.on('data', onSocketData);
+    this.parser = newParser('response', MAX_HEADER_BYTES, this, true);
+    attachSocket(this.parser, socket);
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
@@ -199,6 +204,11 @@ export class H1Slot implements Slot, ParserOwner {
 
   // ---------------------------------------------------------------- response
 
+  /** @internal Bytes on an idle connection can only be a stray response: reusing it would answer the next request with it. */
+  parserMessageBegin(): void {
+    if (this.cur === null) this.stray = true;
+  }
+
   /** @internal */
   parserHeadersComplete(_vMinor: number, raw: string[] | undefined, _method: number, _url: string | undefined, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number {
     let headers = raw;
@@ -291,7 +301,7 @@ export class H1Slot implements Slot, ParserOwner {
 
   private pause(): void {
     this.paused = true;
-    this.socket?.pause();
+    if (this.parser !== null) pauseInput(this.parser);
   }
 
   private onResume(): void {
@@ -315,7 +325,7 @@ export class H1Slot implements Slot, ParserOwner {
       this.heldComplete = false;
       this.completeResponse();
     }
-    if (!this.paused) this.socket?.resume();
+    if (!this.paused && this.parser !== null) resumeInput(this.parser);
   }
 
   /** @internal */
@@ -332,23 +342,9 @@ export class H1Slot implements Slot, ParserOwner {
     this.pool.onDisconnected(this, false);
   }
 
-  /** @internal */
-  data(chunk: Buffer): void {
-    const p = this.parser;
-    if (p === null) return;
-    if (this.cur === null) {
-      // Bytes on an idle connection can only be a stray response; reusing it would answer the next request with it.
-      this.retireSocket();
-      return;
-    }
-    let r: number | LlhttpError;
-    try {
-      r = p.execute(chunk);
-    } catch (err) {
-      // An exception thrown by a response callback surfaces here: fail that request, keep the process.
-      this.fatal(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
+  /** @internal A read was parsed. */
+  parserExecuted(r: number | LlhttpError, input: Buffer | null): void {
+    if (this.parser === null) return;
     if (isParseError(r)) {
       this.fatal(r);
       return;
@@ -360,15 +356,20 @@ export class H1Slot implements Slot, ParserOwner {
     if (this.upgradeInfo !== null && this.socket !== null) {
       const u = this.upgradeInfo;
       this.upgradeInfo = null;
-      this.upgraded(chunk.subarray(r), u.status, u.headers);
+      this.upgraded(unparsedInput(this.parser, input, r), u.status, u.headers);
     }
+  }
+
+  /** @internal An exception thrown by a response callback: fail that request, keep the process. */
+  parserFailed(err: unknown): void {
+    this.fatal(err instanceof Error ? err : new Error(String(err)));
   }
 
   /** @internal EOF from the upstream. */
   end(): void {
     const p = this.parser;
     if (p !== null && this.cur !== null && this.responseStarted && !this.responseDone && !this.heldComplete) {
-      const r = p.finish(); // completes a close-delimited body
+      const r = finishInput(p); // completes a close-delimited body
       if (isParseError(r)) return this.fatal(r);
     }
     this.keepAlive = false;
@@ -411,7 +412,6 @@ export class H1Slot implements Slot, ParserOwner {
   private releaseSocket(): void {
     const socket = this.socket;
     if (socket !== null) {
-      socket.removeListener('data', onSocketData);
       socket.removeListener('end', onSocketEnd);
       socket.removeListener('drain', onSocketDrain);
       socket.removeListener('timeout', onSocketTimeout);
@@ -459,9 +459,6 @@ function lowerAll(h: string[]): string[] {
 
 function noop(): void {}
 // ---- socket callbacks (`this` is the socket)
-function onSocketData(this: Tagged, chunk: Buffer): void {
-  this[kConn]?.data(chunk);
-}
 function onSocketEnd(this: Tagged): void {
   this[kConn]?.end();
 }
