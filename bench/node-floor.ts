@@ -1,7 +1,7 @@
 // node-floor: a MEASURING STICK for the benchmark, not product code. It is about the least a reverse proxy written
 // on Node's socket layer can do per request: raw net sockets, Node's own llhttp binding (the parser node:http and
-// isthmus use), one keep-alive upstream connection per in-flight request, every HTTP/1.1 message written as ONE
-// latin1 string. Its CPU per request is the floor isthmus can approach but not beat while it proxies on net.Socket.
+// isthmus use) reading each socket's handle itself (consume, as node:http's server does: no 'data' event per read),
+// one keep-alive upstream connection per in-flight request, every HTTP/1.1 message written as ONE latin1 string. Its CPU per request is the floor isthmus can approach but not beat while it proxies on net.Socket.
 // Deliberately missing: routing (Host is ignored; every request goes to the one upstream), stats, logs, timeouts,
 // retries, chunked request bodies, streaming (bodies are buffered whole: fine for the bench's 30-byte body only).
 // Args: <h1Port> <h2cPort> <upstreamPort> (all 127.0.0.1). The bench runs it with plain node after TypeScript's
@@ -12,13 +12,13 @@ import { connect, createServer, type Socket } from 'node:net';
 
 /** What llhttp fills in while parsing one message. */
 interface Msg { h: string[]; url: string; body: Buffer[] | null }
-interface Parser<T extends Msg> { o: T; initialize(type: number, res: object, maxHead: number, lenient: number): void; execute(b: Buffer): number | Error; [k: number]: unknown }
+interface Parser<T extends Msg> { o: T; initialize(type: number, res: object, maxHead: number, lenient: number): void; execute(b: Buffer): number | Error; consume(handle: unknown): void; [k: number]: unknown }
 interface Req { method: string; url: string; h: string[]; body: Buffer | null; reply(status: number, msg: string, h: string[], body: Buffer | null): void }
 const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as {
-  HTTPParser: { new <T extends Msg>(): Parser<T>; REQUEST: number; RESPONSE: number; kLenientNone: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
+  HTTPParser: { new <T extends Msg>(): Parser<T>; REQUEST: number; RESPONSE: number; kLenientNone: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number; kOnExecute: number };
   methods: string[];
 };
-const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = HTTPParser;
+const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = HTTPParser;
 const [H1_PORT, H2_PORT, UP_PORT] = process.argv.slice(2).map(Number);
 /** Bodies up to this size go out in the same string as the head. */
 const SMALL = 16 * 1024;
@@ -35,6 +35,12 @@ function parser<T extends Msg>(type: number, o: T): Parser<T> {
   p[kOnHeaders] = function (this: Parser<T>, h: string[], url: string) { this.o.h = this.o.h.concat(h); this.o.url += url; };
   p[kOnBody] = function (this: Parser<T>, b: Buffer) { (this.o.body ??= []).push(b); };
   return p;
+}
+/** llhttp reads the socket's TCP handle itself; a parse error closes the connection. */
+function consume<T extends Msg>(p: Parser<T>, s: Socket): void {
+  s.on('data', noop); // keeps the socket's Readable side flowing, so that it emits 'end'
+  p[kOnExecute] = (r: unknown) => { if (r instanceof Error) s.destroy(); };
+  p.consume((s as Socket & { _handle: unknown })._handle);
 }
 const joined = (parts: Buffer[] | null): Buffer | null => (parts === null ? null : parts.length === 1 ? parts[0] : Buffer.concat(parts));
 
@@ -61,7 +67,7 @@ function upstream(): Up {
     else o.s.end();
     req?.reply(status, msg, h, body);
   };
-  s.on('data', (b: Buffer) => { if (p.execute(b) instanceof Error) s.destroy(); });
+  consume(p, s);
   s.on('error', noop);
   s.on('close', () => { if (idle.includes(u)) idle.splice(idle.indexOf(u), 1); u.req?.reply(502, 'Bad Gateway', [], null); });
   return u;
@@ -119,7 +125,7 @@ createServer({ noDelay: true }, (s) => {
     o.q.push(r);
     forward(r);
   };
-  s.on('data', (b: Buffer) => { if (p.execute(b) instanceof Error) s.destroy(); });
+  consume(p, s);
   s.on('error', noop);
 }).listen(H1_PORT, '127.0.0.1');
 

@@ -36,3 +36,24 @@ test('a flag the user set on the command line or in NODE_OPTIONS is left alone, 
   assert.equal(userSet('sparkplug', ['--max-semi-space-size=2', '--no-opt', '']), false);
   assert.equal(userSet('turbofan', ['--turbofan-filter=x']), false);
 });
+
+test('compactHeap runs one compacting GC without exposing gc to the process, and returns emptied pages', () => {
+  const CHILD2 = `
+const { compactHeap } = await import(${JSON.stringify(new URL('./v8-memory.ts', import.meta.url).href)});
+const v8 = await import('node:v8');
+const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space');
+// Long-lived objects of which most die: old-space pages left sparse, as start-up leaves them.
+let keep = [];
+for (let i = 0; i < 400_000; i++) keep.push({ i, s: 'x' + i });
+keep = keep.filter((_, i) => i % 50 === 0);
+const before = old().space_size;
+const ran = compactHeap([]);
+console.log(JSON.stringify({ ran, before, after: old().space_size, gcVisible: typeof globalThis.gc, kept: keep.length }));
+`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD2], { encoding: 'utf8' });
+  const r = JSON.parse(out) as { ran: boolean; before: number; after: number; gcVisible: string; kept: number };
+  assert.equal(r.ran, true);
+  assert.equal(r.gcVisible, 'undefined');
+  assert.equal(r.kept, 8000);
+  assert.ok(r.after < r.before / 2, `old space ${r.before} → ${r.after} bytes`);
+});
