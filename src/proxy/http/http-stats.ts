@@ -47,7 +47,8 @@ export class HcmStats {
     this.rqActive = stats.gauge(p + 'downstream_rq_active');
     this.rqHttp1Total = stats.counter(p + 'downstream_rq_http1_total');
     this.rqHttp2Total = stats.counter(p + 'downstream_rq_http2_total');
-    this.rqClass = [0, 1, 2, 3, 4, 5].map((c) => stats.counter(`${p}downstream_rq_${c === 0 ? 'other' : c + 'xx'}`));
+    // Envoy's HCM counts only these classes downstream (no counter for a status outside 100-599).
+    this.rqClass = [1, 2, 3, 4, 5].map((c) => stats.counter(`${p}downstream_rq_${c}xx`));
     this.rqCompleted = stats.counter(p + 'downstream_rq_completed');
     this.rqTime = stats.histogram(p + 'downstream_rq_time');
     this.rqRxReset = stats.counter(p + 'downstream_rq_rx_reset');
@@ -72,8 +73,7 @@ export class HcmStats {
 
   /** Counts a response sent downstream. */
   response(status: number): void {
-    const c = (status / 100) | 0;
-    (this.rqClass[c] ?? this.rqClass[0]).inc();
+    this.rqClass[((status / 100) | 0) - 1]?.inc();
     this.rqCompleted.inc();
   }
 }
@@ -100,7 +100,8 @@ export class ClusterRqStats {
   ) {
     this.rqTotal = stats.counter(prefix + 'upstream_rq_total');
     this.rqCompleted = stats.counter(prefix + 'upstream_rq_completed');
-    this.rqClass = [0, 1, 2, 3, 4, 5].map((c) => stats.counter(`${prefix}upstream_rq_${c === 0 ? 'other' : c + 'xx'}`));
+    // Envoy's CodeStats: upstream_rq_unknown for a status outside 100-599.
+    this.rqClass = [0, 1, 2, 3, 4, 5].map((c) => stats.counter(`${prefix}upstream_rq_${c === 0 ? 'unknown' : c + 'xx'}`));
     this.rqTime = stats.histogram(prefix + 'upstream_rq_time');
     this.rqTimeout = stats.counter(prefix + 'upstream_rq_timeout');
     this.rqPerTryTimeout = stats.counter(prefix + 'upstream_rq_per_try_timeout');

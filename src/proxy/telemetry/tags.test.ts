@@ -20,7 +20,7 @@ test('cluster stats: the whole service FQDN as cluster_name; response_code and r
   assert.deepEqual(tags('cluster.PassthroughCluster.upstream_cx_total'), ['cluster.upstream_cx_total', [['cluster_name', 'PassthroughCluster']]]);
   assert.deepEqual(tags('cluster.inbound|9080||.upstream_rq_time'), ['cluster.upstream_rq_time', [['cluster_name', 'inbound|9080||']]]);
   // Not response codes: _time, _total, _other, and a code not right after `_rq`.
-  assert.deepEqual(tags('cluster.c.upstream_rq_other'), ['cluster.upstream_rq_other', [['cluster_name', 'c']]]);
+  assert.deepEqual(tags('cluster.c.upstream_rq_unknown'), ['cluster.upstream_rq_unknown', [['cluster_name', 'c']]]);
   assert.deepEqual(tags('cluster.c.upstream_cx_200'), ['cluster.upstream_cx_200', [['cluster_name', 'c']]]);
 });
 
