@@ -22,7 +22,12 @@ interface HostState {
 function flat(list: unknown): string[] {
   if (!list) return [];
   // Names lower-cased, as every transport hands them to UpstreamHandler.onHeaders.
-  if (Array.isArray(list)) return list.map((x, i) => ((s) => (i % 2 === 0 ? s.toLowerCase() : s))(Buffer.isBuffer(x) ? x.toString('latin1') : String(x)));
+  if (Array.isArray(list)) {
+    return list.map((x, i) => {
+      const s = Buffer.isBuffer(x) ? x.toString('latin1') : String(x);
+      return i % 2 === 0 ? s.toLowerCase() : s;
+    });
+  }
   const out: string[] = [];
   for (const [k, v] of Object.entries(list as Record<string, unknown>)) {
     const n = k.toLowerCase();

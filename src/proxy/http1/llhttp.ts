@@ -176,13 +176,7 @@ export function resumeInput(p: LlhttpParser): void {
  */
 export function finishInput(p: LlhttpParser): number | LlhttpError | undefined {
   const r = p.finish();
-  const o = p as Owned;
-  const err = o[kFailed];
-  const own = o[kOwner];
-  if (err !== undefined && err !== REPORTED && own !== undefined) {
-    o[kFailed] = REPORTED;
-    own.parserFailed(err);
-  }
+  reportFailure(p);
   return r;
 }
 
@@ -214,7 +208,8 @@ function detachSocket(o: Owned): void {
 }
 
 /**
- * Detaches the parser from its owner (later callbacks do nothing) and frees it on the next turn of the loop: never
+ * Detaches the parser from its owner (later callbacks do nothing) and from its socket (attachSocket; at once, so the
+ * socket can change hands), and frees it on the next turn of the loop: never
  * synchronously, since this may run inside one of the parser's own callbacks (node:http defers it too). Returns
  * false when it was already released.
  */
@@ -235,18 +230,21 @@ function closeParser(p: LlhttpParser): void {
 function owner(p: Owned): ParserOwner | undefined {
   return p[kFailed] === undefined ? p[kOwner] : undefined;
 }
+function fail(p: Owned, err: unknown): void {
+  p[kFailed] = err ?? new Error('parser callback threw');
+}
 function onMessageBegin(this: Owned): void {
   try {
     owner(this)?.parserMessageBegin?.();
   } catch (err) {
-    this[kFailed] = err ?? new Error('parser callback threw');
+    fail(this, err);
   }
 }
 function onHeaders(this: Owned, headers: string[], url: string | undefined): void {
   try {
     owner(this)?.parserHeaders(headers, url);
   } catch (err) {
-    this[kFailed] = err ?? new Error('parser callback threw');
+    fail(this, err);
   }
 }
 function onHeadersComplete(
@@ -265,7 +263,7 @@ function onHeadersComplete(
     const o = owner(this);
     return o === undefined ? 0 : o.parserHeadersComplete(versionMinor, headers, method, url, statusCode, upgrade, shouldKeepAlive);
   } catch (err) {
-    this[kFailed] = err ?? new Error('parser callback threw');
+    fail(this, err);
     return 0;
   }
 }
@@ -273,14 +271,14 @@ function onBody(this: Owned, chunk: Buffer): void {
   try {
     owner(this)?.parserBody(chunk);
   } catch (err) {
-    this[kFailed] = err ?? new Error('parser callback threw');
+    fail(this, err);
   }
 }
 function onMessageComplete(this: Owned): void {
   try {
     owner(this)?.parserMessageComplete();
   } catch (err) {
-    this[kFailed] = err ?? new Error('parser callback threw');
+    fail(this, err);
   }
 }
 /** A consumed read was parsed. */
@@ -295,15 +293,18 @@ function onSocketData(this: ParserSocket, chunk: Buffer): void {
 const REPORTED = Symbol('isthmus.parserFailureReported');
 function executed(p: Owned, r: number | LlhttpError, input: Buffer | null): void {
   const o = p[kOwner];
-  if (o === undefined) return;
+  if (o !== undefined && !reportFailure(p)) o.parserExecuted(r, input);
+}
+/** Tells the owner of a callback's exception, once; true when the parser has failed (reported now or before). */
+function reportFailure(p: Owned): boolean {
   const err = p[kFailed];
-  if (err === undefined) {
-    o.parserExecuted(r, input);
-    return;
+  if (err === undefined) return false;
+  const o = p[kOwner];
+  if (err !== REPORTED && o !== undefined) {
+    p[kFailed] = REPORTED;
+    o.parserFailed(err);
   }
-  if (err === REPORTED) return;
-  p[kFailed] = REPORTED;
-  o.parserFailed(err);
+  return true;
 }
 
 export function isParseError(r: unknown): r is LlhttpError {
